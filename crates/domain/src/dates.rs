@@ -1,0 +1,127 @@
+//! Calendar rules of PRODUCT.md 3: local calendar dates, month-end clamping,
+//! ages with 29 February birthdays.
+
+use crate::ParseError;
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, TimeZone};
+
+/// A calendar date in the institution's time zone.
+pub type LocalDate = NaiveDate;
+/// A wall-clock time in the institution's time zone.
+pub type LocalDateTime = NaiveDateTime;
+
+/// `date + months`, where a day past the end of a shorter month clamps to its
+/// last day (2024-02-29 + 12 months = 2025-02-28; 2025-01-31 + 1 = 2025-02-28).
+pub fn add_months_clamped(date: LocalDate, months: u32) -> LocalDate {
+    // chrono's checked_add_months clamps to the last day of the month; it
+    // only fails past year 262143, where we saturate.
+    date.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Age in full years at `on`. A 29 February birthday falls on 28 February in
+/// common years. Negative ages (born after `on`) are returned as-is so the
+/// caller can report them.
+pub fn age_at(birth: LocalDate, on: LocalDate) -> i32 {
+    let mut age = on.year() - birth.year();
+    let (bm, mut bd) = (birth.month(), birth.day());
+    if bm == 2 && bd == 29 && !is_leap(on.year()) {
+        bd = 28;
+    }
+    if (on.month(), on.day()) < (bm, bd) {
+        age -= 1;
+    }
+    age
+}
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<LocalDate, ParseError> {
+    if s.len() != 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
+        return Err(ParseError::new(format!("{s:?} is not a date in the form YYYY-MM-DD")));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| ParseError::new(format!("{s:?} is not a valid calendar date")))
+}
+
+/// Parses an ISO 8601 timestamp. Without an offset it is local time in `tz`;
+/// with one (`Z`, `+08:00`) it is converted to local time in `tz`. A bare
+/// date means local midnight.
+pub fn parse_timestamp(s: &str, tz: chrono_tz::Tz) -> Result<LocalDateTime, ParseError> {
+    if s.len() == 10 {
+        return parse_date(s).map(|d| d.and_time(chrono::NaiveTime::MIN));
+    }
+    const LOCAL: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
+    for f in LOCAL {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(t);
+        }
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(tz.from_utc_datetime(&t.naive_utc()).naive_local());
+    }
+    let with_space = s.replacen(' ', "T", 1);
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&with_space) {
+        return Ok(tz.from_utc_datetime(&t.naive_utc()).naive_local());
+    }
+    Err(ParseError::new(format!(
+        "{s:?} is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS, optionally with an offset such as +08:00)"
+    )))
+}
+
+/// Formats a local timestamp the way it is stored and exported.
+pub fn format_timestamp(t: &LocalDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> LocalDate {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn month_end_clamps_to_last_day_of_shorter_month() {
+        assert_eq!(add_months_clamped(d("2024-02-29"), 12), d("2025-02-28"));
+        assert_eq!(add_months_clamped(d("2024-02-29"), 24), d("2026-02-28"));
+        assert_eq!(add_months_clamped(d("2024-02-29"), 48), d("2028-02-29"));
+        assert_eq!(add_months_clamped(d("2025-01-31"), 1), d("2025-02-28"));
+        assert_eq!(add_months_clamped(d("2025-03-31"), 12), d("2026-03-31"));
+        assert_eq!(add_months_clamped(d("2025-08-31"), 1), d("2025-09-30"));
+    }
+
+    #[test]
+    fn leap_day_birthday_falls_on_feb_28_in_common_years() {
+        let b = d("2000-02-29");
+        assert_eq!(age_at(b, d("2030-02-27")), 29);
+        assert_eq!(age_at(b, d("2030-02-28")), 30);
+        assert_eq!(age_at(b, d("2028-02-28")), 27);
+        assert_eq!(age_at(b, d("2028-02-29")), 28);
+    }
+
+    #[test]
+    fn age_counts_full_years() {
+        assert_eq!(age_at(d("1960-06-15"), d("2025-06-14")), 64);
+        assert_eq!(age_at(d("1960-06-15"), d("2025-06-15")), 65);
+    }
+
+    #[test]
+    fn timestamps_without_offset_are_local_and_with_offset_convert() {
+        let tz = chrono_tz::Asia::Shanghai;
+        assert_eq!(format_timestamp(&parse_timestamp("2025-01-02T03:04:05", tz).unwrap()), "2025-01-02T03:04:05");
+        assert_eq!(format_timestamp(&parse_timestamp("2025-01-01T20:00:00Z", tz).unwrap()), "2025-01-02T04:00:00");
+        assert_eq!(format_timestamp(&parse_timestamp("2025-01-02", tz).unwrap()), "2025-01-02T00:00:00");
+        assert!(parse_timestamp("2025-13-01T00:00:00", tz).is_err());
+        assert!(parse_timestamp("yesterday", tz).is_err());
+    }
+
+    #[test]
+    fn dates_must_be_strict() {
+        assert!(parse_date("2025-1-01").is_err());
+        assert!(parse_date("2025-02-30").is_err());
+        assert!(parse_date("20250101").is_err());
+    }
+}

@@ -1,0 +1,2 @@
+//! Rule packs (规则包): data, never code.
+pub mod expr;
