@@ -821,30 +821,25 @@ impl Checker<'_> {
             return Err(err(col, format!("`{name}` takes {arity} argument{s}, found {}", args.len())));
         }
         let mut args = args.into_iter();
-        let (Some(a), b) = (args.next(), args.next()) else {
-            return Err(err(col, format!("`{name}` is missing an argument")));
-        };
-        match (name, b) {
-            ("known", _) => match &a.kind {
-                AstKind::Ident(f) => match self.schema.index_of(f) {
-                    Some(i) => {
-                        self.fields.push(i);
-                        Ok(Typed::Bool(BoolNode::Known(i)))
-                    }
-                    None => Err(err(a.col, format!("`known` takes the name of a field; `{f}` is not a field"))),
-                },
+        match (name, args.next(), args.next()) {
+            ("known", Some(a), _) => match &a.kind {
+                AstKind::Ident(f) if self.schema.index_of(f).is_some() => {
+                    let i = self.schema.index_of(f).unwrap_or_default();
+                    self.fields.push(i);
+                    Ok(Typed::Bool(BoolNode::Known(i)))
+                }
                 _ => Err(err(a.col, "`known` takes the name of a field")),
             },
-            ("abs", _) => Ok(Typed::Num(match self.num(a)? {
+            ("abs", Some(a), _) => Ok(Typed::Num(match self.num(a)? {
                 NumNode::Const(d) => NumNode::Const(d.abs()),
                 n => NumNode::Abs(Box::new(n)),
             })),
-            (_, Some(b)) => {
+            (_, Some(a), Some(b)) => {
                 let op = if name == "min" { ArithOp::Min } else { ArithOp::Max };
                 let (l, r) = (self.num(a)?, self.num(b)?);
                 Ok(Typed::Num(arith(op, l, r)))
             }
-            (_, None) => Err(err(col, format!("`{name}` is missing an argument"))),
+            _ => Err(err(col, format!("`{name}` is missing an argument"))),
         }
     }
 
