@@ -1,0 +1,254 @@
+//! Rows ↔ domain values for SQLite.
+
+use crate::db;
+use chrono::{NaiveDate, NaiveDateTime};
+use rusqlite::types::ToSql;
+use rusqlite::{params, CachedStatement, Row};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use tierwise_classify::Classification;
+use tierwise_domain::*;
+use tierwise_store::{StoreError, StoreResult};
+
+pub(crate) fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {v:?}"))
+}
+
+pub(crate) fn dec(s: &str) -> StoreResult<Decimal> {
+    Decimal::from_str(s).map_err(|_| corrupt("decimal", s))
+}
+pub(crate) fn opt_dec(s: Option<String>) -> StoreResult<Option<Decimal>> {
+    s.map(|v| dec(&v)).transpose()
+}
+pub(crate) fn date(s: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| corrupt("date", s))
+}
+pub(crate) fn opt_date(s: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    s.map(|v| date(&v)).transpose()
+}
+pub(crate) fn ts(s: &str) -> StoreResult<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| corrupt("timestamp", s))
+}
+pub(crate) fn en<T>(parse: fn(&str) -> Result<T, ParseError>, s: &str) -> StoreResult<T> {
+    parse(s).map_err(|e| StoreError::Corrupt(e.0))
+}
+pub(crate) fn opt_en<T>(parse: fn(&str) -> Result<T, ParseError>, s: Option<String>) -> StoreResult<Option<T>> {
+    s.map(|v| en(parse, &v)).transpose()
+}
+
+fn ds(d: &Option<NaiveDate>) -> Option<String> {
+    d.map(|x| x.to_string())
+}
+fn ms(m: &Option<Decimal>) -> Option<String> {
+    m.map(|x| x.to_string())
+}
+
+pub(crate) const UPSERT_ADVISOR: &str = "INSERT INTO advisors (advisor_id, name, title, experience_years, capacity, branch_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (advisor_id) DO UPDATE SET name = excluded.name, title = excluded.title,
+    experience_years = excluded.experience_years, capacity = excluded.capacity, branch_id = excluded.branch_id";
+
+pub(crate) fn advisor_params(r: &Advisor) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(r.advisor_id.clone()),
+        Box::new(r.name.clone()),
+        Box::new(r.title.map(|t| t.as_str())),
+        Box::new(r.experience_years),
+        Box::new(r.capacity),
+        Box::new(r.branch_id.clone()),
+    ]
+}
+
+pub(crate) const PRODUCT_COLS: &str = "product_id, name, category, variety, risk_level, horizon_months, min_investment, investor_requirement, annual_fee_rate, status, currency";
+
+pub(crate) const UPSERT_PRODUCT: &str = "INSERT INTO products (product_id, name, category, variety, risk_level, horizon_months, min_investment, investor_requirement, annual_fee_rate, status, currency)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    ON CONFLICT (product_id) DO UPDATE SET name = excluded.name, category = excluded.category, variety = excluded.variety,
+    risk_level = excluded.risk_level, horizon_months = excluded.horizon_months, min_investment = excluded.min_investment,
+    investor_requirement = excluded.investor_requirement, annual_fee_rate = excluded.annual_fee_rate,
+    status = excluded.status, currency = excluded.currency";
+
+pub(crate) fn product_params(r: &Product) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(r.product_id.clone()),
+        Box::new(r.name.clone()),
+        Box::new(r.category.as_str()),
+        Box::new(r.variety.map(|v| v.as_str())),
+        Box::new(r.risk_level.as_str()),
+        Box::new(r.horizon_months),
+        Box::new(r.min_investment.to_string()),
+        Box::new(r.investor_requirement.as_str()),
+        Box::new(r.annual_fee_rate.to_string()),
+        Box::new(r.status.as_str()),
+        Box::new(r.currency.clone()),
+    ]
+}
+
+pub(crate) fn product_from(r: &Row) -> StoreResult<Product> {
+    let g = |i: usize| -> StoreResult<String> { r.get::<_, String>(i).map_err(db) };
+    Ok(Product {
+        product_id: g(0)?,
+        name: r.get(1).map_err(db)?,
+        category: en(ProductCategory::parse, &g(2)?)?,
+        variety: opt_en(Variety::parse, r.get(3).map_err(db)?)?,
+        risk_level: en(ProductRisk::parse, &g(4)?)?,
+        horizon_months: r.get(5).map_err(db)?,
+        min_investment: dec(&g(6)?)?,
+        investor_requirement: en(InvestorRequirement::parse, &g(7)?)?,
+        annual_fee_rate: dec(&g(8)?)?,
+        status: en(ProductStatus::parse, &g(9)?)?,
+        currency: g(10)?,
+    })
+}
+
+pub(crate) const CLIENT_COLS: &str = "client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
+
+pub(crate) const UPSERT_CLIENT: &str = "INSERT INTO clients (client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+    ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, gender = excluded.gender,
+    birth_date = excluded.birth_date, id_number = excluded.id_number, phone = excluded.phone, email = excluded.email,
+    occupation = excluded.occupation, city = excluded.city, branch_id = excluded.branch_id, advisor_id = excluded.advisor_id,
+    onboarded_at = excluded.onboarded_at, household_id = excluded.household_id, annual_income = excluded.annual_income,
+    declared_financial_assets = excluded.declared_financial_assets, declared_liabilities = excluded.declared_liabilities,
+    net_assets = excluded.net_assets, licensed_financial_institution = excluded.licensed_financial_institution,
+    experience_years = excluded.experience_years, payroll_employer_id = excluded.payroll_employer_id,
+    professional_status = excluded.professional_status, material_change_at = excluded.material_change_at";
+
+pub(crate) fn client_params(r: &Client) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(r.client_id.clone()),
+        Box::new(r.kind().as_str()),
+        Box::new(r.name.clone()),
+        Box::new(r.gender.map(|g| g.as_str())),
+        Box::new(ds(&r.birth_date)),
+        Box::new(r.id_number.clone()),
+        Box::new(r.phone.clone()),
+        Box::new(r.email.clone()),
+        Box::new(r.occupation.clone()),
+        Box::new(r.city.clone()),
+        Box::new(r.branch_id.clone()),
+        Box::new(r.advisor_id.clone()),
+        Box::new(ds(&r.onboarded_at)),
+        Box::new(r.household_id.clone()),
+        Box::new(ms(&r.annual_income)),
+        Box::new(ms(&r.declared_financial_assets)),
+        Box::new(ms(&r.declared_liabilities)),
+        Box::new(ms(&r.net_assets)),
+        Box::new(r.licensed_financial_institution),
+        Box::new(r.experience_years),
+        Box::new(r.payroll_employer_id.clone()),
+        Box::new(r.professional_status().as_str()),
+        Box::new(ds(&r.material_change_at)),
+    ]
+}
+
+/// Reads a client from columns starting at `o` in `CLIENT_COLS` order.
+pub(crate) fn client_from_at(r: &Row, o: usize) -> StoreResult<Client> {
+    let s = |i: usize| -> StoreResult<Option<String>> { r.get::<_, Option<String>>(o + i).map_err(db) };
+    Ok(Client {
+        client_id: r.get(o).map_err(db)?,
+        kind: opt_en(ClientKind::parse, s(1)?)?,
+        name: s(2)?,
+        gender: opt_en(Gender::parse, s(3)?)?,
+        birth_date: opt_date(s(4)?)?,
+        id_number: s(5)?,
+        phone: s(6)?,
+        email: s(7)?,
+        occupation: s(8)?,
+        city: s(9)?,
+        branch_id: s(10)?,
+        advisor_id: s(11)?,
+        onboarded_at: opt_date(s(12)?)?,
+        household_id: s(13)?,
+        annual_income: opt_dec(s(14)?)?,
+        declared_financial_assets: opt_dec(s(15)?)?,
+        declared_liabilities: opt_dec(s(16)?)?,
+        net_assets: opt_dec(s(17)?)?,
+        licensed_financial_institution: r.get(o + 18).map_err(db)?,
+        experience_years: r.get(o + 19).map_err(db)?,
+        payroll_employer_id: s(20)?,
+        professional_status: opt_en(ProfessionalStatus::parse, s(21)?)?,
+        material_change_at: opt_date(s(22)?)?,
+    })
+}
+
+pub(crate) fn client_from(r: &Row) -> StoreResult<Client> {
+    client_from_at(r, 0)
+}
+
+pub(crate) const UPSERT_HOLDING: &str = "INSERT INTO holdings (client_id, as_of, product_id, market_value) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (client_id, as_of, product_id) DO UPDATE SET market_value = excluded.market_value";
+
+pub(crate) const UPSERT_TXN: &str = "INSERT INTO transactions (client_id, txn_id, product_id, ts, kind, amount, channel)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    ON CONFLICT (client_id, txn_id) DO UPDATE SET product_id = excluded.product_id, ts = excluded.ts,
+    kind = excluded.kind, amount = excluded.amount, channel = excluded.channel";
+
+pub(crate) const UPSERT_ASSESSMENT: &str = "INSERT INTO assessments (client_id, assessed_at, questionnaire_id, channel, answers, score, risk_level, lowest, horizon_months, varieties, goal)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    ON CONFLICT (client_id, assessed_at) DO UPDATE SET questionnaire_id = excluded.questionnaire_id, channel = excluded.channel,
+    answers = excluded.answers, score = excluded.score, risk_level = excluded.risk_level, lowest = excluded.lowest,
+    horizon_months = excluded.horizon_months, varieties = excluded.varieties, goal = excluded.goal";
+
+pub(crate) fn assessment_params(r: &Assessment) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(r.client_id.clone()),
+        Box::new(dates::format_timestamp(&r.assessed_at)),
+        Box::new(r.questionnaire_id.clone()),
+        Box::new(r.channel.as_str()),
+        Box::new(r.answers.clone()),
+        Box::new(r.result.score),
+        Box::new(r.result.level.as_str()),
+        Box::new(r.result.lowest),
+        Box::new(r.result.horizon_months),
+        Box::new(r.result.varieties.as_ref().map(|v| format_varieties(v))),
+        Box::new(r.result.goal.map(|g| g.as_str())),
+    ]
+}
+
+pub(crate) const UPSERT_INTERACTION: &str = "INSERT INTO interactions (client_id, at, channel, advisor_id, topic, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (client_id, at, channel) DO UPDATE SET advisor_id = excluded.advisor_id, topic = excluded.topic, outcome = excluded.outcome";
+
+pub(crate) const INSERT_CLASSIFICATION: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, value_decile, behaviour_risk, segment, explanation, prev_asset_tier, prev_segment)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0, ?18, ?19, ?20, ?21, ?22)";
+
+pub(crate) fn insert_classification(
+    st: &mut CachedStatement,
+    run_id: i64,
+    c: &Classification,
+    prev: Option<&(String, String)>,
+) -> rusqlite::Result<usize> {
+    st.execute(params![
+        run_id,
+        c.client_id,
+        c.aum.to_string(),
+        c.asset_tier,
+        c.risk_level.map(|l| l.as_str()).unwrap_or(""),
+        c.risk_lowest,
+        c.assessment_status.as_str(),
+        c.risk_preference,
+        c.goal,
+        c.experience,
+        c.lifecycle,
+        c.depth,
+        c.investor_category,
+        c.qualified_investor,
+        c.private_fund_qualified,
+        c.churn_risk,
+        c.value.to_string(),
+        c.behaviour_risk.map(|r| r.as_str()).unwrap_or(""),
+        c.segment,
+        c.explanation.to_json(),
+        prev.map(|p| p.0.as_str()),
+        prev.map(|p| p.1.as_str()),
+    ])
+}
+
+/// The columns a distribution or migration may group by.
+pub(crate) fn group_column(field: &str) -> StoreResult<&'static str> {
+    match field {
+        "asset_tier" => Ok("asset_tier"),
+        "segment" => Ok("segment"),
+        other => Err(StoreError::Aborted(format!("cannot group by {other:?}: use asset_tier or segment"))),
+    }
+}

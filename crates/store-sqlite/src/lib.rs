@@ -1,0 +1,466 @@
+//! The embedded SQLite backend: the default store, one file, no server.
+//!
+//! It owns the SQLite schema (`migrations/`, applied in order and tracked by
+//! `PRAGMA user_version`), runs in WAL mode so a classification run can read
+//! the book on one connection while writing results on another, and makes
+//! every multi-row write one `BEGIN IMMEDIATE` transaction. It is the only
+//! crate that knows SQLite's SQL.
+
+mod codec;
+mod scan;
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use tierwise_classify::{Catalog, ClientBook, Classification};
+use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
+use tierwise_store::{
+    BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError, StoreResult,
+    StoredClassification,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+pub(crate) fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// The current local time as stored in `*_at` columns.
+pub(crate) fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+}
+
+/// A SQLite database file.
+pub struct SqliteStore {
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let s = SqliteStore { path: path.to_path_buf() };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    /// Parses `sqlite://PATH` (or `sqlite:PATH`) into a path.
+    pub fn path_from_url(url: &str) -> StoreResult<PathBuf> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::UnsupportedUrl(url.to_string()))?;
+        if rest.is_empty() {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        }
+        Ok(PathBuf::from(rest))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn connect(&self) -> StoreResult<Connection> {
+        let c = Connection::open(&self.path).map_err(db)?;
+        c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -65536;",
+        )
+        .map_err(db)?;
+        Ok(c)
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committing on `Ok(true)`.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let c = self.connect()?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        match f(&c) {
+            Ok(v) => {
+                c.execute_batch("COMMIT").map_err(db)?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+pub(crate) fn append_audit(c: &Connection, actor: &str, action: &str, subject: &str, payload: &str) -> StoreResult<i64> {
+    c.prepare_cached("INSERT INTO audit_events (at, actor, action, subject, payload) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .and_then(|mut s| s.execute(params![now(), actor, action, subject, payload]))
+        .map_err(db)?;
+    Ok(c.last_insert_rowid())
+}
+
+struct Sink<'c> {
+    c: &'c Connection,
+}
+
+impl ImportSink for Sink<'_> {
+    fn known_ids(&mut self, kind: IdKind) -> StoreResult<HashSet<String>> {
+        let sql = match kind {
+            IdKind::Client => "SELECT client_id FROM clients",
+            IdKind::Advisor => "SELECT advisor_id FROM advisors",
+            IdKind::Product => "SELECT product_id FROM products",
+        };
+        let mut st = self.c.prepare(sql).map_err(db)?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        rows.collect::<Result<HashSet<_>, _>>().map_err(db)
+    }
+
+    fn put_advisors(&mut self, rows: &[Advisor]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::UPSERT_ADVISOR).map_err(db)?;
+        for r in rows {
+            st.execute(rusqlite::params_from_iter(codec::advisor_params(r).iter())).map_err(db)?;
+        }
+        Ok(())
+    }
+    fn put_products(&mut self, rows: &[Product]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::UPSERT_PRODUCT).map_err(db)?;
+        for r in rows {
+            st.execute(rusqlite::params_from_iter(codec::product_params(r).iter())).map_err(db)?;
+        }
+        Ok(())
+    }
+    fn put_clients(&mut self, rows: &[Client]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::UPSERT_CLIENT).map_err(db)?;
+        for r in rows {
+            st.execute(rusqlite::params_from_iter(codec::client_params(r).iter())).map_err(db)?;
+        }
+        Ok(())
+    }
+    fn put_holdings(&mut self, rows: &[Holding]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::UPSERT_HOLDING).map_err(db)?;
+        for r in rows {
+            st.execute(params![r.client_id, r.as_of.to_string(), r.product_id, r.market_value.to_string()]).map_err(db)?;
+        }
+        Ok(())
+    }
+    fn put_transactions(&mut self, rows: &[Transaction]) -> StoreResult<()> {
+        // a txn_id re-imported under another client moves to that client
+        let mut del = self.c.prepare_cached("DELETE FROM transactions WHERE txn_id = ?1 AND client_id <> ?2").map_err(db)?;
+        let mut st = self.c.prepare_cached(codec::UPSERT_TXN).map_err(db)?;
+        for r in rows {
+            del.execute(params![r.txn_id, r.client_id]).map_err(db)?;
+            st.execute(params![
+                r.client_id,
+                r.txn_id,
+                r.product_id,
+                tierwise_domain::dates::format_timestamp(&r.ts),
+                r.kind.as_str(),
+                r.amount.to_string(),
+                r.channel
+            ])
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+    fn put_assessments(&mut self, rows: &[Assessment]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::UPSERT_ASSESSMENT).map_err(db)?;
+        for r in rows {
+            st.execute(rusqlite::params_from_iter(codec::assessment_params(r).iter())).map_err(db)?;
+        }
+        Ok(())
+    }
+    fn put_interactions(&mut self, rows: &[Interaction]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::UPSERT_INTERACTION).map_err(db)?;
+        for r in rows {
+            st.execute(params![
+                r.client_id,
+                tierwise_domain::dates::format_timestamp(&r.at),
+                r.channel.as_str(),
+                r.advisor_id,
+                r.topic,
+                r.outcome
+            ])
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+struct SqliteRunWriter {
+    c: Connection,
+    run_id: i64,
+    as_of: NaiveDate,
+    pack_id: String,
+    pack_version: String,
+    started_at: String,
+}
+
+impl RunWriter for SqliteRunWriter {
+    fn write(&mut self, rows: &[(Classification, Option<(String, String)>)]) -> StoreResult<()> {
+        let mut st = self.c.prepare_cached(codec::INSERT_CLASSIFICATION).map_err(db)?;
+        for (c, prev) in rows {
+            codec::insert_classification(&mut st, self.run_id, c, prev.as_ref()).map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
+        let res = (|| {
+            let mut st = self
+                .c
+                .prepare_cached("UPDATE classifications SET value_decile = ?1 WHERE run_id = ?2 AND client_id = ?3")
+                .map_err(db)?;
+            for (id, d) in deciles {
+                st.execute(params![d, self.run_id, id]).map_err(db)?;
+            }
+            let finished = now();
+            self.c
+                .execute("UPDATE classification_runs SET finished_at = ?1, clients = ?2 WHERE run_id = ?3", params![finished, clients, self.run_id])
+                .map_err(db)?;
+            let payload = serde_json::json!({
+                "run_id": self.run_id, "as_of": self.as_of.to_string(), "rule_pack": self.pack_id,
+                "rule_version": self.pack_version, "clients": clients,
+            });
+            append_audit(&self.c, "system", "classification.run", &format!("run:{}", self.run_id), &payload.to_string())?;
+            self.c.execute_batch("COMMIT").map_err(db)?;
+            Ok(RunInfo {
+                run_id: self.run_id,
+                as_of: self.as_of,
+                rule_pack: self.pack_id.clone(),
+                rule_version: self.pack_version.clone(),
+                started_at: self.started_at.clone(),
+                finished_at: finished,
+                clients,
+            })
+        })();
+        if res.is_err() {
+            let _ = self.c.execute_batch("ROLLBACK");
+        }
+        res
+    }
+}
+
+impl Drop for SqliteRunWriter {
+    fn drop(&mut self) {
+        // a run that was not finished leaves nothing behind
+        if !self.c.is_autocommit() {
+            let _ = self.c.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+fn run_info(r: &rusqlite::Row) -> rusqlite::Result<RunInfo> {
+    let as_of: String = r.get(1)?;
+    Ok(RunInfo {
+        run_id: r.get(0)?,
+        as_of: NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap_or_default(),
+        rule_pack: r.get(2)?,
+        rule_version: r.get(3)?,
+        started_at: r.get(4)?,
+        finished_at: r.get(5)?,
+        clients: r.get(6)?,
+    })
+}
+
+const RUN_COLS: &str = "run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients";
+
+impl Store for SqliteStore {
+    fn migrate(&self) -> StoreResult<()> {
+        let c = self.connect()?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let res = (|| {
+            let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+            let known = MIGRATIONS.len() as i64;
+            if v > known {
+                return Err(StoreError::SchemaTooNew { found: v, known });
+            }
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+                c.execute_batch(m).map_err(db)?;
+                c.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(db)?;
+            }
+            Ok(())
+        })();
+        match res {
+            Ok(()) => c.execute_batch("COMMIT").map_err(db),
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn import(&self, f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>) -> StoreResult<bool> {
+        let c = self.connect()?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let res = f(&mut Sink { c: &c });
+        match res {
+            Ok(true) => {
+                c.execute_batch("COMMIT").map_err(db)?;
+                Ok(true)
+            }
+            Ok(false) => {
+                c.execute_batch("ROLLBACK").map_err(db)?;
+                Ok(false)
+            }
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn products(&self) -> StoreResult<Vec<Product>> {
+        let c = self.connect()?;
+        let mut st = c.prepare(&format!("SELECT {} FROM products ORDER BY product_id", codec::PRODUCT_COLS)).map_err(db)?;
+        let mut rows = st.query([]).map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(db)? {
+            out.push(codec::product_from(r)?);
+        }
+        Ok(out)
+    }
+
+    fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let c = self.connect()?;
+        let mut st = c.prepare(&format!("SELECT {} FROM clients WHERE client_id = ?1", codec::CLIENT_COLS)).map_err(db)?;
+        let mut rows = st.query([client_id]).map_err(db)?;
+        match rows.next().map_err(db)? {
+            Some(r) => Ok(Some(codec::client_from(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn client_book(&self, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>> {
+        let c = self.connect()?;
+        scan::one_book(&c, client_id, catalog)
+    }
+
+    fn counts(&self) -> StoreResult<BookCounts> {
+        let c = self.connect()?;
+        let n = |t: &str| -> StoreResult<i64> { c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(db) };
+        Ok(BookCounts {
+            clients: n("clients")?,
+            advisors: n("advisors")?,
+            products: n("products")?,
+            holdings: n("holdings")?,
+            transactions: n("transactions")?,
+            assessments: n("assessments")?,
+            interactions: n("interactions")?,
+            runs: n("classification_runs")?,
+            checks: n("suitability_checks")?,
+        })
+    }
+
+    fn scan_books(&self, catalog: &Catalog, chunk: usize, f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>) -> StoreResult<()> {
+        let c = self.connect()?;
+        scan::scan_books(&c, catalog, chunk, f)
+    }
+
+    fn begin_run(&self, as_of: NaiveDate, pack_id: &str, pack_version: &str, pack_text: &str) -> StoreResult<Box<dyn RunWriter + '_>> {
+        let c = self.connect()?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let started_at = now();
+        let setup = (|| {
+            c.execute(
+                "INSERT INTO rule_packs (pack_id, version, source_text, stored_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (pack_id, version) DO NOTHING",
+                params![pack_id, pack_version, pack_text, started_at],
+            )?;
+            c.execute(
+                "INSERT INTO classification_runs (as_of, rule_pack, rule_version, started_at, finished_at, clients)
+                 VALUES (?1, ?2, ?3, ?4, '', 0)",
+                params![as_of.to_string(), pack_id, pack_version, started_at],
+            )?;
+            Ok(c.last_insert_rowid())
+        })();
+        let run_id = match setup {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                return Err(db(e));
+            }
+        };
+        Ok(Box::new(SqliteRunWriter {
+            c,
+            run_id,
+            as_of,
+            pack_id: pack_id.to_string(),
+            pack_version: pack_version.to_string(),
+            started_at,
+        }))
+    }
+
+    fn latest_run(&self) -> StoreResult<Option<RunInfo>> {
+        let c = self.connect()?;
+        c.query_row(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC LIMIT 1"), [], run_info)
+            .optional()
+            .map_err(db)
+    }
+
+    fn runs(&self) -> StoreResult<Vec<RunInfo>> {
+        let c = self.connect()?;
+        let mut st = c.prepare(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC")).map_err(db)?;
+        let rows = st.query_map([], run_info).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()> {
+        let c = self.connect()?;
+        scan::scan_run(&c, run_id, f)
+    }
+
+    fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>> {
+        let col = codec::group_column(field)?;
+        let c = self.connect()?;
+        let mut st = c
+            .prepare(&format!("SELECT {col}, count(*) FROM classifications WHERE run_id = ?1 GROUP BY {col} ORDER BY {col}"))
+            .map_err(db)?;
+        let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn run_migrations(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, String, i64)>> {
+        let col = codec::group_column(field)?;
+        let c = self.connect()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT coalesce(prev_{col}, ''), {col}, count(*) FROM classifications WHERE run_id = ?1
+                 GROUP BY 1, 2 ORDER BY 1, 2"
+            ))
+            .map_err(db)?;
+        let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db)
+    }
+
+    fn pack_text(&self, pack_id: &str, version: &str) -> StoreResult<Option<String>> {
+        let c = self.connect()?;
+        c.query_row("SELECT source_text FROM rule_packs WHERE pack_id = ?1 AND version = ?2", params![pack_id, version], |r| r.get(0))
+            .optional()
+            .map_err(db)
+    }
+
+    fn record_check(&self, check: &CheckRecord) -> StoreResult<i64> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO suitability_checks (client_id, product_id, at, verdict, rule_pack, rule_version, payload, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![check.client_id, check.product_id, check.at, check.verdict, check.rule_pack, check.rule_version, check.payload, now()],
+            )
+            .map_err(db)?;
+            let id = c.last_insert_rowid();
+            append_audit(c, "cli", "suitability.check", &format!("check:{id}"), &check.payload)?;
+            Ok(id)
+        })
+    }
+
+    fn audit(&self, actor: &str, action: &str, subject: &str, payload: &str) -> StoreResult<i64> {
+        self.write(|c| append_audit(c, actor, action, subject, payload))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! Streaming reads: the whole book in client-id order (a merge join of one
+//! cursor per table, inside one read transaction so the snapshot is
+//! consistent), one client's book, and a run's results.
+
+use crate::codec::{self, corrupt, date, dec, en, opt_en, ts};
+use crate::db;
+use rusqlite::{Connection, Row, Rows};
+use tierwise_classify::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
+use tierwise_domain::*;
+use tierwise_store::{ScannedClient, StoreResult, StoredClassification};
+
+const HOLDING_SQL: &str = "SELECT client_id, product_id, market_value, as_of FROM holdings";
+const TXN_SQL: &str = "SELECT client_id, ts, kind, amount, product_id FROM transactions";
+const ASSESSMENT_SQL: &str =
+    "SELECT client_id, questionnaire_id, assessed_at, channel, risk_level, lowest, score, horizon_months, varieties, goal FROM assessments";
+
+fn holding(r: &Row, catalog: &Catalog) -> StoreResult<Option<HoldingRow>> {
+    let pid: String = r.get(1).map_err(db)?;
+    let Some(product) = catalog.index_of(&pid) else { return Ok(None) };
+    Ok(Some(HoldingRow {
+        product,
+        market_value: dec(&r.get::<_, String>(2).map_err(db)?)?,
+        as_of: date(&r.get::<_, String>(3).map_err(db)?)?,
+    }))
+}
+
+fn txn(r: &Row, catalog: &Catalog) -> StoreResult<TxnRow> {
+    let pid: Option<String> = r.get(4).map_err(db)?;
+    Ok(TxnRow {
+        ts: ts(&r.get::<_, String>(1).map_err(db)?)?,
+        kind: en(TxnKind::parse, &r.get::<_, String>(2).map_err(db)?)?,
+        amount: dec(&r.get::<_, String>(3).map_err(db)?)?,
+        product: pid.and_then(|p| catalog.index_of(&p)),
+    })
+}
+
+fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
+    let varieties: Option<String> = r.get(8).map_err(db)?;
+    Ok(AssessmentRow {
+        questionnaire_id: r.get(1).map_err(db)?,
+        assessed_at: ts(&r.get::<_, String>(2).map_err(db)?)?,
+        channel: en(Channel::parse, &r.get::<_, String>(3).map_err(db)?)?,
+        result: AssessmentResult {
+            level: en(RiskLevel::parse, &r.get::<_, String>(4).map_err(db)?)?,
+            lowest: r.get(5).map_err(db)?,
+            score: r.get(6).map_err(db)?,
+            horizon_months: r.get(7).map_err(db)?,
+            varieties: varieties.map(|v| parse_varieties(&v).map_err(|_| corrupt("varieties", &v))).transpose()?,
+            goal: opt_en(Goal::parse, r.get(9).map_err(db)?)?,
+        },
+    })
+}
+
+/// A cursor over rows ordered by client_id, read one client at a time; each
+/// row is converted to an owned value as the cursor passes it.
+struct Cursor<'s, T> {
+    rows: Rows<'s>,
+    map: Box<dyn Fn(&Row) -> StoreResult<T> + 's>,
+    /// the row under the cursor, None at the end
+    current: Option<(String, T)>,
+}
+
+impl<'s, T> Cursor<'s, T> {
+    fn new(rows: Rows<'s>, map: impl Fn(&Row) -> StoreResult<T> + 's) -> StoreResult<Cursor<'s, T>> {
+        let mut c = Cursor { rows, map: Box::new(map), current: None };
+        c.advance()?;
+        Ok(c)
+    }
+
+    fn advance(&mut self) -> StoreResult<()> {
+        self.current = match self.rows.next().map_err(db)? {
+            Some(r) => Some((r.get::<_, String>(0).map_err(db)?, (self.map)(r)?)),
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// Every row of `client_id`, skipping rows of smaller ids (rows whose
+    /// client no longer exists).
+    fn take(&mut self, client_id: &str, out: &mut Vec<T>) -> StoreResult<()> {
+        loop {
+            match self.current.take() {
+                Some((id, v)) if id.as_str() <= client_id => {
+                    if id == client_id {
+                        out.push(v);
+                    }
+                    self.advance()?;
+                }
+                other => {
+                    self.current = other;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn scan_books(
+    c: &Connection,
+    catalog: &Catalog,
+    chunk: usize,
+    f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    c.execute_batch("BEGIN DEFERRED").map_err(db)?;
+    let res = (|| {
+        let prev_run: Option<i64> =
+            c.query_row("SELECT max(run_id) FROM classification_runs", [], |r| r.get(0)).map_err(db)?;
+        let mut cl = c.prepare(&format!("SELECT {} FROM clients ORDER BY client_id", codec::CLIENT_COLS)).map_err(db)?;
+        let mut ho = c.prepare(&format!("{HOLDING_SQL} ORDER BY client_id")).map_err(db)?;
+        let mut tx = c.prepare(&format!("{TXN_SQL} ORDER BY client_id")).map_err(db)?;
+        let mut asx = c.prepare(&format!("{ASSESSMENT_SQL} ORDER BY client_id, assessed_at")).map_err(db)?;
+        let mut pv = c
+            .prepare("SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = ?1 ORDER BY client_id")
+            .map_err(db)?;
+        let mut clients = cl.query([]).map_err(db)?;
+        let mut hc = Cursor::new(ho.query([]).map_err(db)?, |r| holding(r, catalog))?;
+        let mut tc = Cursor::new(tx.query([]).map_err(db)?, |r| txn(r, catalog))?;
+        let mut ac = Cursor::new(asx.query([]).map_err(db)?, assessment)?;
+        let mut pc = Cursor::new(pv.query([prev_run.unwrap_or(-1)]).map_err(db)?, |r| {
+            Ok((r.get::<_, String>(1).map_err(db)?, r.get::<_, String>(2).map_err(db)?))
+        })?;
+        let mut batch = Vec::with_capacity(chunk);
+        let mut holdings = Vec::new();
+        let mut previous = Vec::with_capacity(1);
+        while let Some(r) = clients.next().map_err(db)? {
+            let client = codec::client_from(r)?;
+            let mut book = ClientBook { client, ..Default::default() };
+            let id = book.client.client_id.clone();
+            holdings.clear();
+            hc.take(&id, &mut holdings)?;
+            book.holdings.extend(holdings.drain(..).flatten());
+            tc.take(&id, &mut book.transactions)?;
+            ac.take(&id, &mut book.assessments)?;
+            previous.clear();
+            pc.take(&id, &mut previous)?;
+            batch.push(ScannedClient { book, previous: previous.pop() });
+            if batch.len() >= chunk {
+                f(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))?;
+            }
+        }
+        if !batch.is_empty() {
+            f(batch)?;
+        }
+        Ok(())
+    })();
+    let _ = c.execute_batch("COMMIT");
+    res
+}
+
+pub(crate) fn one_book(c: &Connection, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>> {
+    let mut st = c.prepare(&format!("SELECT {} FROM clients WHERE client_id = ?1", codec::CLIENT_COLS)).map_err(db)?;
+    let mut rows = st.query([client_id]).map_err(db)?;
+    let Some(r) = rows.next().map_err(db)? else { return Ok(None) };
+    let mut book = ClientBook { client: codec::client_from(r)?, ..Default::default() };
+    let mut st = c.prepare(&format!("{HOLDING_SQL} WHERE client_id = ?1")).map_err(db)?;
+    let mut rows = st.query([client_id]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        if let Some(h) = holding(r, catalog)? {
+            book.holdings.push(h);
+        }
+    }
+    let mut st = c.prepare(&format!("{TXN_SQL} WHERE client_id = ?1")).map_err(db)?;
+    let mut rows = st.query([client_id]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        book.transactions.push(txn(r, catalog)?);
+    }
+    let mut st = c.prepare(&format!("{ASSESSMENT_SQL} WHERE client_id = ?1 ORDER BY assessed_at")).map_err(db)?;
+    let mut rows = st.query([client_id]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        book.assessments.push(assessment(r)?);
+    }
+    Ok(Some(book))
+}
+
+pub(crate) fn scan_run(
+    c: &Connection,
+    run_id: i64,
+    f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let mut st = c
+        .prepare(
+            "SELECT k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
+                    k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
+                    k.private_fund_qualified, k.churn_risk, k.value, k.value_decile, k.behaviour_risk, k.segment,
+                    r.rule_pack, r.rule_version, r.as_of, k.explanation, k.prev_asset_tier, k.prev_segment
+             FROM classifications k JOIN classification_runs r ON r.run_id = k.run_id
+             WHERE k.run_id = ?1 ORDER BY k.client_id",
+        )
+        .map_err(db)?;
+    let mut rows = st.query([run_id]).map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        let s = |i: usize| -> StoreResult<String> { r.get::<_, String>(i).map_err(db) };
+        let b = |i: usize| -> StoreResult<bool> { r.get::<_, bool>(i).map_err(db) };
+        let row = StoredClassification {
+            client_id: s(0)?,
+            aum: dec(&s(1)?)?,
+            asset_tier: s(2)?,
+            risk_level: s(3)?,
+            risk_lowest: b(4)?,
+            assessment_status: s(5)?,
+            risk_preference: s(6)?,
+            goal: s(7)?,
+            experience: s(8)?,
+            lifecycle: s(9)?,
+            depth: s(10)?,
+            investor_category: s(11)?,
+            qualified_investor: b(12)?,
+            private_fund_qualified: b(13)?,
+            churn_risk: s(14)?,
+            value: dec(&s(15)?)?,
+            value_decile: r.get(16).map_err(db)?,
+            behaviour_risk: s(17)?,
+            segment: s(18)?,
+            rule_pack: s(19)?,
+            rule_version: s(20)?,
+            as_of: date(&s(21)?)?,
+            explanation: s(22)?,
+            previous_asset_tier: r.get(23).map_err(db)?,
+            previous_segment: r.get(24).map_err(db)?,
+        };
+        f(&row)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Storage: the one boundary through which the application reads and writes
+//! the book, classification runs, suitability checks and the audit trail.
+//!
+//! This crate holds only traits and plain record types; each backend
+//! (`tierwise-store-sqlite`, later `tierwise-store-postgres`) implements them
+//! and is the only place that knows SQL. Every write that spans several rows
+//! is atomic: an import or a classification run is stored whole or not at all.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashSet;
+use tierwise_classify::{Catalog, ClientBook, Classification};
+use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
+
+/// A storage failure, with its cause kept.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("the database schema is version {found}, newer than this program knows ({known}); upgrade tierwise")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH (postgres:// comes with the PostgreSQL backend)")]
+    UnsupportedUrl(String),
+    #[error("{0}")]
+    Aborted(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which ids a reference may point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Client,
+    Advisor,
+    Product,
+}
+
+/// The writes of one import, inside one transaction. Re-putting a row with
+/// an existing key updates it.
+pub trait ImportSink {
+    /// Ids already stored (before this import's own rows).
+    fn known_ids(&mut self, kind: IdKind) -> StoreResult<HashSet<String>>;
+    fn put_advisors(&mut self, rows: &[Advisor]) -> StoreResult<()>;
+    fn put_products(&mut self, rows: &[Product]) -> StoreResult<()>;
+    fn put_clients(&mut self, rows: &[Client]) -> StoreResult<()>;
+    /// key: (client_id, product_id, as_of)
+    fn put_holdings(&mut self, rows: &[Holding]) -> StoreResult<()>;
+    /// key: txn_id
+    fn put_transactions(&mut self, rows: &[Transaction]) -> StoreResult<()>;
+    /// key: (client_id, assessed_at)
+    fn put_assessments(&mut self, rows: &[Assessment]) -> StoreResult<()>;
+    /// key: (client_id, at, channel)
+    fn put_interactions(&mut self, rows: &[Interaction]) -> StoreResult<()>;
+}
+
+/// What a run is, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    pub run_id: i64,
+    pub as_of: NaiveDate,
+    pub rule_pack: String,
+    pub rule_version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub clients: i64,
+}
+
+/// One client streamed for classification, with the previous run's values.
+#[derive(Debug, Clone)]
+pub struct ScannedClient {
+    pub book: ClientBook,
+    /// (asset_tier, segment) in the latest stored run, if the client was in it
+    pub previous: Option<(String, String)>,
+}
+
+/// A stored classification row, as exported (PRODUCT.md 7.1 column order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredClassification {
+    pub client_id: String,
+    pub aum: Decimal,
+    pub asset_tier: String,
+    pub risk_level: String,
+    pub risk_lowest: bool,
+    pub assessment_status: String,
+    pub risk_preference: String,
+    pub goal: String,
+    pub experience: String,
+    pub lifecycle: String,
+    pub depth: String,
+    pub investor_category: String,
+    pub qualified_investor: bool,
+    pub private_fund_qualified: bool,
+    pub churn_risk: String,
+    pub value: Decimal,
+    pub value_decile: u8,
+    pub behaviour_risk: String,
+    pub segment: String,
+    pub rule_pack: String,
+    pub rule_version: String,
+    pub as_of: NaiveDate,
+    pub explanation: String,
+    pub previous_asset_tier: Option<String>,
+    pub previous_segment: Option<String>,
+}
+
+/// The writes of one classification run, inside one transaction: nothing of
+/// the run is visible until `finish`, and dropping the writer discards it.
+pub trait RunWriter {
+    /// Stores results (value_decile still 0) with each client's previous values.
+    fn write(&mut self, rows: &[(Classification, Option<(String, String)>)]) -> StoreResult<()>;
+    /// Sets the deciles, marks the run complete and commits.
+    fn finish(self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo>;
+}
+
+/// A recorded suitability check (适当性匹配), as the audit trail keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRecord {
+    pub client_id: String,
+    pub product_id: String,
+    pub at: String,
+    pub verdict: String,
+    pub rule_pack: String,
+    pub rule_version: String,
+    /// the whole input and output, as JSON, so compliance can replay it
+    pub payload: String,
+}
+
+/// The database.
+pub trait Store: Send + Sync {
+    /// Creates or upgrades the schema (idempotent).
+    fn migrate(&self) -> StoreResult<()>;
+
+    /// Runs `f` inside one write transaction: committed when it returns
+    /// `Ok(true)`, rolled back on `Ok(false)` or an error.
+    fn import(&self, f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>) -> StoreResult<bool>;
+
+    fn products(&self) -> StoreResult<Vec<Product>>;
+    fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// Everything about one client, for a check or a single reclassification.
+    fn client_book(&self, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>>;
+    fn counts(&self) -> StoreResult<BookCounts>;
+
+    /// Streams every client in id order, in chunks of about `chunk` clients.
+    fn scan_books(&self, catalog: &Catalog, chunk: usize, f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// Starts a run; the pack text is kept so the run can be explained later.
+    fn begin_run(&self, as_of: NaiveDate, pack_id: &str, pack_version: &str, pack_text: &str) -> StoreResult<Box<dyn RunWriter + '_>>;
+    fn latest_run(&self) -> StoreResult<Option<RunInfo>>;
+    fn runs(&self) -> StoreResult<Vec<RunInfo>>;
+    /// Streams a run's rows in client id order.
+    fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()>;
+    /// Counts per (field value) of a run: field is `asset_tier` or `segment`.
+    fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// (previous, current, count) of a run's field against its previous run.
+    fn run_migrations(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, String, i64)>>;
+    /// The pack text a run used.
+    fn pack_text(&self, pack_id: &str, version: &str) -> StoreResult<Option<String>>;
+
+    /// Appends a suitability check and its audit event; returns the check id.
+    fn record_check(&self, check: &CheckRecord) -> StoreResult<i64>;
+    /// Appends an event to the audit trail.
+    fn audit(&self, actor: &str, action: &str, subject: &str, payload: &str) -> StoreResult<i64>;
+}
+
+/// How many rows of each kind are stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookCounts {
+    pub clients: i64,
+    pub advisors: i64,
+    pub products: i64,
+    pub holdings: i64,
+    pub transactions: i64,
+    pub assessments: i64,
+    pub interactions: i64,
+    pub runs: i64,
+    pub checks: i64,
+}
