@@ -191,7 +191,7 @@ impl<'p> Engine<'p> {
                 let expiry = self.expiry(a);
                 let st = if d >= expiry {
                     AssessmentStatus::Expired
-                } else if c.material_change_at.is_some_and(|m| m > a.assessed_at.date()) {
+                } else if c.material_change_at.is_some_and(|m| m > a.assessed_at.date() && m <= d) {
                     AssessmentStatus::Stale
                 } else if (expiry - d).num_days() <= i64::from(pack.expiring_within_days) {
                     AssessmentStatus::Expiring
@@ -260,6 +260,8 @@ impl<'p> Engine<'p> {
 
         // ---- explanation of the fixed-definition dimensions
         let fmt_date = |x: Option<NaiveDate>| x.map(|v| v.to_string());
+        // nothing dated after D counts: a material change reported later is not known yet
+        let material_change = c.material_change_at.filter(|m| *m <= d);
         ex.push(ExplanationLine::def(
             "aum",
             "newest_snapshot",
@@ -289,7 +291,7 @@ impl<'p> Engine<'p> {
                 Input::new("validity_months", validity.map(|v| v.to_string())),
                 Input::new("expiry", fmt_date(assessment.map(|(_, _, e)| e))),
                 Input::new("days_to_expiry", assessment.map(|(_, _, e)| (e - d).num_days().to_string())),
-                Input::new("material_change_at", fmt_date(c.material_change_at)),
+                Input::new("material_change_at", fmt_date(material_change)),
                 Input::new("expiring_within_days", Some(pack.expiring_within_days.to_string())),
             ],
         ));

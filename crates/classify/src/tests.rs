@@ -159,6 +159,9 @@ fn material_change_after_the_assessment_makes_it_stale_unless_expired() {
         let c = person().assess(RiskLevel::C3, "2025-01-10T10:00:00").client(|c| c.material_change_at = Some(d(mc))).bank(D);
         assert_eq!(c.assessment_status, want, "material change {mc}");
     }
+    // a material change dated after D is not known on D
+    let c = person().assess(RiskLevel::C3, "2025-01-10T10:00:00").client(|c| c.material_change_at = Some(d("2025-07-01"))).bank(D);
+    assert_eq!(c.assessment_status, AssessmentStatus::Valid);
     // expired wins over stale
     let c = person().assess(RiskLevel::C3, "2024-01-10T10:00:00").client(|c| c.material_change_at = Some(d("2024-05-01"))).bank(D);
     assert_eq!(c.assessment_status, AssessmentStatus::Expired);

@@ -107,7 +107,7 @@ pub struct StoredClassification {
 
 /// The writes of one classification run, inside one transaction: nothing of
 /// the run is visible until `finish`, and dropping the writer discards it.
-pub trait RunWriter {
+pub trait RunWriter: Send {
     /// Stores results (value_decile still 0) with each client's previous values.
     fn write(&mut self, rows: &[(Classification, Option<(String, String)>)]) -> StoreResult<()>;
     /// Sets the deciles, marks the run complete and commits.
