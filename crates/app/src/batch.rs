@@ -1,0 +1,106 @@
+//! The batch classification: the store streams the book in chunks on one
+//! thread, rayon classifies each chunk on every core, and the run writer
+//! persists results on another thread — reading, computing and writing
+//! overlap, and memory holds only a few chunks at a time.
+
+use crate::{AppError, AppResult, Distribution};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::mpsc::sync_channel;
+use tierwise_classify::{ntile_deciles, Catalog, Classification, Engine};
+use tierwise_store::{RunInfo, RunWriter, ScannedClient, Store, StoreError};
+
+/// Progress of a batch: called with the number of clients done.
+pub trait Progress: Sync {
+    fn total(&self, _clients: u64) {}
+    fn done(&self, clients: u64);
+}
+
+impl<F: Fn(u64) + Sync> Progress for F {
+    fn done(&self, clients: u64) {
+        self(clients)
+    }
+}
+
+pub struct BatchOutcome {
+    pub run: Option<RunInfo>,
+    pub distribution: Distribution,
+}
+
+const CHUNK: usize = 2048;
+
+type Results = Vec<(Classification, Option<(String, String)>)>;
+
+pub(crate) fn run(
+    store: &dyn Store,
+    engine: &Engine,
+    catalog: &Catalog,
+    as_of: NaiveDate,
+    writer: Option<Box<dyn RunWriter + '_>>,
+    progress: &dyn Progress,
+) -> AppResult<BatchOutcome> {
+    use rayon::prelude::*;
+    progress.total(store.counts()?.clients as u64);
+    let mut values: Vec<(String, Decimal)> = Vec::new();
+    let mut tiers: BTreeMap<String, u64> = BTreeMap::new();
+    let mut segments: BTreeMap<String, u64> = BTreeMap::new();
+    let mut dist = Distribution::default();
+
+    let (book_tx, book_rx) = sync_channel::<Vec<ScannedClient>>(4);
+    let (res_tx, res_rx) = sync_channel::<Results>(4);
+
+    let (scan_res, write_res) = std::thread::scope(|s| {
+        let scanner = s.spawn(move || {
+            store.scan_books(catalog, CHUNK, &mut |chunk| {
+                book_tx.send(chunk).map_err(|_| StoreError::Aborted("the classification stopped".into()))
+            })
+        });
+        let persister = s.spawn(move || -> Result<Option<Box<dyn RunWriter + '_>>, StoreError> {
+            let mut w = writer;
+            for rows in res_rx {
+                if let Some(w) = w.as_mut() {
+                    w.write(&rows)?;
+                }
+            }
+            Ok(w)
+        });
+        let mut done = 0u64;
+        for chunk in book_rx {
+            let rows: Results =
+                chunk.into_par_iter().map(|sc| (engine.classify(&sc.book, catalog, as_of), sc.previous)).collect();
+            for (c, prev) in &rows {
+                values.push((c.client_id.clone(), c.value));
+                *tiers.entry(c.asset_tier.clone()).or_default() += 1;
+                *segments.entry(c.segment.clone()).or_default() += 1;
+                let (pt, ps) = prev.as_ref().map(|(t, s)| (t.as_str(), s.as_str())).unwrap_or(("", ""));
+                dist.tier_matrix.add(pt, &c.asset_tier);
+                dist.segment_matrix.add(ps, &c.segment);
+            }
+            done += rows.len() as u64;
+            if res_tx.send(rows).is_err() {
+                break; // the writer failed; its error is reported below
+            }
+            progress.done(done);
+        }
+        drop(res_tx);
+        let scan = scanner.join().map_err(|_| AppError::Aborted("the reader thread panicked".into()));
+        let write = persister.join().map_err(|_| AppError::Aborted("the writer thread panicked".into()));
+        (scan, write)
+    });
+    let writer = write_res??;
+    scan_res??;
+
+    let clients = values.len() as u64;
+    dist.clients = clients;
+    dist.tiers = tiers.into_iter().collect();
+    dist.segments = segments.into_iter().collect();
+    let run = match writer {
+        Some(w) => {
+            let deciles = ntile_deciles(values);
+            Some(w.finish(&deciles, clients as i64)?)
+        }
+        None => None,
+    };
+    Ok(BatchOutcome { run, distribution: dist })
+}

@@ -1,0 +1,492 @@
+//! `tierwise`: the one binary. This crate owns the terminal — arguments,
+//! progress bars, tables, exit codes — and nothing else: every command calls
+//! the application layer or an engine.
+
+mod output;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tierwise_app::{App, Config};
+use tierwise_domain::{Channel, InitiatedBy, Lang};
+use tierwise_questionnaire::Questionnaire;
+use tierwise_suitability::CheckRequest;
+
+#[derive(Parser)]
+#[command(name = "tierwise", version, about = "Client classification and suitability for banks, brokers and wealth managers")]
+struct Cli {
+    /// Database URL: sqlite://PATH (default) or postgres://…
+    #[arg(long, global = true, env = "TIERWISE_DB", default_value = "sqlite://tierwise.db")]
+    db: String,
+    /// Rule pack: a name (cn-bank, cn-csrc) or the path of a pack file
+    #[arg(long, global = true, env = "TIERWISE_PACK", default_value = "cn-bank")]
+    pack: String,
+    /// Language of messages and names
+    #[arg(long, global = true, env = "TIERWISE_LANG", default_value = "zh")]
+    lang: LangArg,
+    /// The institution's time zone (IANA name)
+    #[arg(long, global = true, env = "TIERWISE_TZ", default_value = "Asia/Shanghai")]
+    tz: String,
+    /// Folder of rule-pack files that override the built-in ones by name
+    #[arg(long, global = true, env = "TIERWISE_PACKS_DIR")]
+    packs_dir: Option<PathBuf>,
+    /// Folder of questionnaire definitions (*.toml)
+    #[arg(long, global = true, env = "TIERWISE_QUESTIONNAIRES")]
+    questionnaires: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and API
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// On an empty database, first generate, import and classify a demo book
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import clients.csv, advisors.csv, products.csv, holdings.csv, transactions.csv, assessments.csv, interactions.csv from DIR
+    Import { dir: PathBuf },
+    /// Classify every client and store the run
+    Classify {
+        /// Evaluation date (default: today in the institution's time zone)
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Export stored results
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Check one sale for suitability
+    Check(CheckArgs),
+    /// Risk questionnaires
+    Questionnaire {
+        #[command(subcommand)]
+        cmd: QuestionnaireCmd,
+    },
+    /// Rule packs
+    Rules {
+        #[command(subcommand)]
+        cmd: RulesCmd,
+    },
+    /// Generate a synthetic book in the import format
+    Generate {
+        #[arg(long)]
+        clients: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The book's "today" (default: today)
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Create or upgrade the database schema
+    Migrate,
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// The latest run, one row per client
+    Classifications {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[arg(long)]
+    client: String,
+    #[arg(long)]
+    product: String,
+    /// Amount (default: the product's minimum investment)
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long, default_value = "client")]
+    initiated_by: String,
+    #[arg(long, default_value = "online")]
+    channel: String,
+    /// Local date-time of the sale (default: now)
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum QuestionnaireCmd {
+    /// Validate a questionnaire definition
+    Validate { file: PathBuf },
+    /// Score an answer set
+    Score {
+        file: PathBuf,
+        #[arg(long)]
+        answers: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// List the rule packs
+    List,
+    /// Show a rule pack
+    Show { name: String },
+    /// Validate a rule-pack file
+    Validate { file: PathBuf },
+    /// Classify with a candidate pack without storing, and compare with the stored results
+    Simulate {
+        file: PathBuf,
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+}
+
+impl Cli {
+    fn lang(&self) -> Lang {
+        match self.lang {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
+    fn config(&self) -> Config {
+        let default_dir = |d: &str| Some(PathBuf::from(d)).filter(|p| p.is_dir());
+        Config {
+            db_url: self.db.clone(),
+            pack: self.pack.clone(),
+            packs_dir: self.packs_dir.clone().or_else(|| default_dir("packs")),
+            questionnaires_dir: self.questionnaires.clone().or_else(|| default_dir("questionnaires")),
+            time_zone: self.tz.clone(),
+        }
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    let lang = cli.lang();
+    let cfg = cli.config();
+    match cli.command {
+        Command::Serve { addr, demo } => serve(&cfg, &addr, demo, lang),
+        Command::Import { dir } => {
+            let app = App::open(&cfg)?;
+            import(&app, &dir, lang)
+        }
+        Command::Classify { as_of } => {
+            let app = App::open(&cfg)?;
+            let as_of = as_of.unwrap_or_else(|| app.today());
+            classify(&app, as_of, lang)?;
+            Ok(0)
+        }
+        Command::Export { what: ExportWhat::Classifications { out } } => {
+            let app = App::open(&cfg)?;
+            let n = match &out {
+                Some(p) => {
+                    // write beside, then rename: a failed export never leaves half a file
+                    let tmp = p.with_extension("tmp");
+                    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+                    let n = app.export_classifications(&mut f)?;
+                    f.sync_all()?;
+                    std::fs::rename(&tmp, p)?;
+                    n
+                }
+                None => app.export_classifications(&mut std::io::stdout().lock())?,
+            };
+            if let Some(p) = out {
+                eprintln!("{} {n} → {}", output::t(lang, "已导出客户", "exported clients:"), p.display());
+            }
+            Ok(0)
+        }
+        Command::Check(args) => check(&cfg, args, lang),
+        Command::Questionnaire { cmd } => questionnaire(cmd, lang),
+        Command::Rules { cmd } => rules(&cfg, cmd, lang),
+        Command::Generate { clients, out, seed, as_of } => {
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            generate(clients, seed, as_of, &out, lang)?;
+            Ok(0)
+        }
+        Command::Migrate => {
+            tierwise_app::open_store(&cfg.db_url)?.migrate()?;
+            println!("{}", output::t(lang, "数据库结构已是最新", "the database schema is up to date"));
+            Ok(0)
+        }
+    }
+}
+
+fn import(app: &App, dir: &Path, lang: Lang) -> Result<i32> {
+    let bar = output::Bar::rows();
+    let report = app.import(dir, &mut |file, n| bar.set(file, n))?;
+    bar.finish();
+    for f in &report.files {
+        println!("{:<18} {:>10} {}", f.file, f.rows, output::t(lang, "行", "rows"));
+    }
+    if report.committed {
+        println!("{}", output::t(lang, "导入成功：已全部写入。", "import committed: every row stored."));
+        return Ok(0);
+    }
+    for e in &report.errors {
+        eprintln!("{e}");
+    }
+    if report.error_count > report.errors.len() as u64 {
+        eprintln!("… {} {}", report.error_count - report.errors.len() as u64, output::t(lang, "个错误未列出", "more errors not listed"));
+    }
+    eprintln!(
+        "{} {} {}",
+        output::t(lang, "导入失败：", "import rejected:"),
+        report.error_count,
+        output::t(lang, "个错误，未写入任何数据。", "errors; nothing was stored.")
+    );
+    Ok(2)
+}
+
+fn classify(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
+    let bar = output::Bar::clients();
+    let started = std::time::Instant::now();
+    let (run, dist) = app.classify(as_of, &bar)?;
+    bar.finish();
+    println!(
+        "{} #{} · {} {} · {} {} {} · {} {} · {:.1}s",
+        output::t(lang, "分类完成", "classification run"),
+        run.run_id,
+        output::t(lang, "评估日", "as of"),
+        run.as_of,
+        output::t(lang, "规则包", "rule pack"),
+        run.rule_pack,
+        run.rule_version,
+        run.clients,
+        output::t(lang, "位客户", "clients"),
+        started.elapsed().as_secs_f64()
+    );
+    output::distribution(&app.pack, &dist, lang);
+    Ok(())
+}
+
+fn check(cfg: &Config, a: CheckArgs, lang: Lang) -> Result<i32> {
+    let app = App::open(cfg)?;
+    let initiated_by = InitiatedBy::parse(&a.initiated_by).map_err(|e| anyhow::anyhow!("--initiated-by: {e}"))?;
+    let channel = Channel::parse(&a.channel).map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
+    let at = match &a.at {
+        Some(s) => tierwise_domain::parse_timestamp(s, app.tz).map_err(|e| anyhow::anyhow!("--at: {e}"))?,
+        None => app.now_local(),
+    };
+    let catalog = app.catalog()?;
+    let Some(product) = catalog.by_id(&a.product) else { bail!("no product with id {:?}", a.product) };
+    let amount = match &a.amount {
+        Some(s) => tierwise_domain::parse_money(s).map_err(|e| anyhow::anyhow!("--amount: {e}"))?,
+        None => product.min_investment,
+    };
+    let req = CheckRequest { client_id: a.client, product_id: a.product, amount, initiated_by, channel, at };
+    let outcome = app.check(&req, lang)?;
+    if a.json {
+        println!("{}", outcome.to_json());
+    } else {
+        output::check(&outcome, lang);
+    }
+    Ok(0)
+}
+
+fn questionnaire(cmd: QuestionnaireCmd, lang: Lang) -> Result<i32> {
+    let load = |file: &Path| -> Result<Questionnaire, i32> {
+        Questionnaire::load(file).map_err(|errs| {
+            for e in &errs {
+                eprintln!("{e}");
+            }
+            eprintln!("{} {}", errs.len(), output::t(lang, "个错误", "errors"));
+            1
+        })
+    };
+    match cmd {
+        QuestionnaireCmd::Validate { file } => match load(&file) {
+            Ok(q) => {
+                let (lo, hi) = q.reachable_range();
+                println!(
+                    "{}: {} · {} {} · {} {lo}–{hi}",
+                    file.display(),
+                    output::t(lang, "有效", "valid"),
+                    q.questions().len(),
+                    output::t(lang, "道题", "questions"),
+                    output::t(lang, "分数范围", "score range")
+                );
+                Ok(0)
+            }
+            Err(code) => Ok(code),
+        },
+        QuestionnaireCmd::Score { file, answers, json } => {
+            let q = match load(&file) {
+                Ok(q) => q,
+                Err(code) => return Ok(code),
+            };
+            match q.score_str(&answers) {
+                Ok(r) => {
+                    let v = serde_json::json!({
+                        "score": r.score,
+                        "level": r.level.as_str(),
+                        "lowest": r.lowest,
+                        "horizon_months": r.horizon_months,
+                        "varieties": r.varieties.as_ref().map(|v| v.iter().map(|x| x.as_str()).collect::<Vec<_>>()),
+                        "goal": r.goal.map(|g| g.as_str()),
+                    });
+                    if json {
+                        println!("{v}");
+                    } else {
+                        println!(
+                            "{} {} · {} {}{}",
+                            output::t(lang, "得分", "score"),
+                            r.score.unwrap_or(0),
+                            output::t(lang, "等级", "level"),
+                            r.level,
+                            if r.lowest { output::t(lang, "（最低类别）", " (lowest category)") } else { "" }
+                        );
+                    }
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
+
+fn rules(cfg: &Config, cmd: RulesCmd, lang: Lang) -> Result<i32> {
+    match cmd {
+        RulesCmd::List => {
+            for (name, _) in tierwise_rules::BUILTIN {
+                let (p, src) = tierwise_rules::load(name, cfg.packs_dir.as_deref())?;
+                let from = match src {
+                    tierwise_rules::PackSource::Builtin(_) => output::t(lang, "内置", "built-in").to_string(),
+                    tierwise_rules::PackSource::File(f) => f.display().to_string(),
+                };
+                let mark = if *name == cfg.pack { "*" } else { " " };
+                println!("{mark} {:<10} {:<10} {} ({from})", p.id, p.version, p.name.get(lang));
+            }
+            Ok(0)
+        }
+        RulesCmd::Show { name } => {
+            let (p, _) = tierwise_rules::load(&name, cfg.packs_dir.as_deref())?;
+            output::pack(&p, lang);
+            Ok(0)
+        }
+        RulesCmd::Validate { file } => match tierwise_rules::load_file(&file) {
+            Ok(p) => {
+                println!("{}: {} ({} {})", file.display(), output::t(lang, "有效", "valid"), p.id, p.version);
+                Ok(0)
+            }
+            Err(tierwise_rules::LoadError::Invalid(errs)) => {
+                for e in &errs.0 {
+                    eprintln!("{e}");
+                }
+                eprintln!("{} {}", errs.0.len(), output::t(lang, "个错误", "errors"));
+                Ok(1)
+            }
+            Err(e) => Err(e.into()),
+        },
+        RulesCmd::Simulate { file, as_of } => {
+            let app = App::open(cfg)?;
+            let candidate = tierwise_rules::load_file(&file)?;
+            let as_of = as_of.unwrap_or_else(|| app.today());
+            let bar = output::Bar::clients();
+            let dist = app.simulate(&candidate, as_of, &bar)?;
+            bar.finish();
+            let current = app.store.latest_run()?;
+            println!(
+                "{} {} {} · {} {} · {}",
+                output::t(lang, "模拟", "simulation of"),
+                candidate.id,
+                candidate.version,
+                output::t(lang, "评估日", "as of"),
+                as_of,
+                match &current {
+                    Some(r) => format!("{} #{} ({} {})", output::t(lang, "对比当前结果", "compared with run"), r.run_id, r.rule_pack, r.rule_version),
+                    None => output::t(lang, "尚无已存结果可对比", "no stored run to compare with").to_string(),
+                }
+            );
+            println!("{}", output::t(lang, "（未写入任何数据）", "(nothing was stored)"));
+            output::distribution(&candidate, &dist, lang);
+            Ok(0)
+        }
+    }
+}
+
+fn generate(clients: u64, seed: u64, as_of: NaiveDate, out: &Path, lang: Lang) -> Result<()> {
+    let bar = output::Bar::clients();
+    bar.total_clients(clients);
+    let opts = tierwise_generate::GenerateOptions { clients, seed, as_of };
+    let s = tierwise_generate::generate(&opts, out, &mut |n| bar.set_clients(n))?;
+    bar.finish();
+    println!(
+        "{} {}: {} {}, {} {}, {} {}, {} {}, {} {}, {} {}, {} {}",
+        output::t(lang, "已生成", "generated in"),
+        out.display(),
+        s.clients,
+        output::t(lang, "客户", "clients"),
+        s.advisors,
+        output::t(lang, "理财经理", "advisors"),
+        s.products,
+        output::t(lang, "产品", "products"),
+        s.holdings,
+        output::t(lang, "持仓", "holdings"),
+        s.transactions,
+        output::t(lang, "交易", "transactions"),
+        s.assessments,
+        output::t(lang, "评估", "assessments"),
+        s.interactions,
+        output::t(lang, "互动", "interactions")
+    );
+    Ok(())
+}
+
+fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
+    let app = App::open(cfg)?;
+    if demo && app.store.counts()?.clients == 0 {
+        let dir = std::env::temp_dir().join(format!("tierwise-demo-{}", std::process::id()));
+        println!("{}", output::t(lang, "空数据库：正在生成演示数据（10,000 位客户）…", "empty database: generating a demo book (10,000 clients)…"));
+        generate(10_000, 42, app.today(), &dir, lang)?;
+        let code = import(&app, &dir, lang)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        if code != 0 {
+            bail!("the demo import failed");
+        }
+        classify(&app, app.today(), lang)?;
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr()?;
+        println!("Tierwise {} http://{local}/", output::t(lang, "已启动：", "is running at"));
+        println!(
+            "{}",
+            output::t(
+                lang,
+                "演示登录：本版本仅提供总览页面，无需登录（用户与角色随 Web 应用提供）。",
+                "demo logins: this version serves the overview page without login (users and roles arrive with the web application)."
+            )
+        );
+        tierwise_web::serve(Arc::new(app), listener).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(0)
+}

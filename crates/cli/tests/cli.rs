@@ -1,0 +1,340 @@
+//! The `tierwise` binary end to end, over temporary SQLite databases: import
+//! (and every class of import error), classify, export, check, questionnaire
+//! and rules commands, generate. Expected values are worked out by hand from
+//! the fixture book in `tests/fixtures/book` as of 2025-06-30.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const AS_OF: &str = "2025-06-30";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap() }
+    }
+    fn db(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("t.db").display())
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tierwise"))
+            .args(args)
+            .env("TIERWISE_DB", self.db())
+            .env_remove("TIERWISE_PACK")
+            .env("TIERWISE_LANG", "en")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(o.status.success(), "{args:?} failed:\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    }
+    /// A copy of the fixture book that a test may change.
+    fn book(&self, name: &str) -> PathBuf {
+        let dst = self.dir.path().join(name);
+        std::fs::create_dir_all(&dst).unwrap();
+        for e in std::fs::read_dir(fixture()).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+        }
+        dst
+    }
+    fn import_fixture(&self) {
+        let out = self.ok(&["import", fixture().to_str().unwrap()]);
+        assert!(out.contains("import committed"), "{out}");
+    }
+    fn export(&self) -> (String, HashMap<String, HashMap<String, String>>) {
+        let csv = self.ok(&["export", "classifications"]);
+        let mut lines = csv.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+        let rows = lines
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                let row: HashMap<String, String> = header.iter().cloned().zip(cells.iter().map(|s| s.to_string())).collect();
+                (row["client_id"].clone(), row)
+            })
+            .collect();
+        (header.join(","), rows)
+    }
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book")
+}
+
+fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
+    let p = dir.join(file);
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, f(text)).unwrap();
+}
+
+#[test]
+fn import_classify_export_match_the_hand_worked_book() {
+    let env = Env::new();
+    env.import_fixture();
+    let out = env.ok(&["classify", "--as-of", AS_OF]);
+    assert!(out.contains("classification run #1"), "{out}");
+    let (header, rows) = env.export();
+    assert_eq!(
+        header,
+        "client_id,aum,asset_tier,risk_level,risk_lowest,assessment_status,risk_preference,goal,experience,lifecycle,depth,investor_category,qualified_investor,private_fund_qualified,churn_risk,value,value_decile,behaviour_risk,segment,rule_pack,rule_version,as_of"
+    );
+    assert_eq!(rows.len(), 5);
+    // (client, column, expected)
+    let expected: &[(&str, &str, &str)] = &[
+        ("C001", "aum", "650000.00"),
+        ("C001", "asset_tier", "wealth"),
+        ("C001", "risk_level", "C3"),
+        ("C001", "assessment_status", "expiring"),
+        ("C001", "risk_preference", "balanced"),
+        ("C001", "goal", "balanced"),
+        ("C001", "experience", "intermediate"),
+        ("C001", "lifecycle", "retired"),
+        ("C001", "depth", "comprehensive"),
+        ("C001", "investor_category", "ordinary"),
+        ("C001", "qualified_investor", "false"),
+        ("C001", "churn_risk", "high"),
+        ("C001", "value_decile", "2"),
+        ("C001", "behaviour_risk", "R2"),
+        ("C001", "segment", "wealth-retiree"),
+        ("C002", "aum", "150000.00"),
+        ("C002", "asset_tier", "mass"),
+        ("C002", "risk_level", ""),
+        ("C002", "assessment_status", "missing"),
+        ("C002", "risk_preference", "unknown"),
+        ("C002", "goal", "unknown"),
+        ("C002", "lifecycle", "starter"),
+        ("C002", "depth", "ecosystem"),
+        ("C002", "churn_risk", "low"),
+        ("C002", "behaviour_risk", "R1"),
+        ("C002", "segment", "mass-engaged"),
+        ("C003", "asset_tier", "hnw"),
+        ("C003", "risk_level", "C5"),
+        ("C003", "risk_preference", "aggressive"),
+        ("C003", "goal", "growth"),
+        ("C003", "assessment_status", "valid"),
+        ("C003", "lifecycle", "mature"),
+        ("C003", "investor_category", "professional"),
+        ("C003", "qualified_investor", "true"),
+        ("C003", "private_fund_qualified", "true"),
+        ("C003", "value_decile", "1"),
+        ("C003", "behaviour_risk", "R5"),
+        ("C003", "segment", "hnw-growth"),
+        ("C004", "aum", "30000.00"),
+        ("C004", "assessment_status", "stale"),
+        ("C004", "risk_preference", "conservative"),
+        ("C004", "churn_risk", "medium"),
+        ("C004", "value_decile", "4"),
+        ("C004", "segment", "mass-basic"),
+        ("E01", "asset_tier", "hnw"),
+        ("E01", "lifecycle", ""),
+        ("E01", "investor_category", "professional"),
+        ("E01", "qualified_investor", "true"),
+        ("E01", "segment", "hnw-preserve"),
+        ("E01", "rule_pack", "cn-bank"),
+        ("E01", "as_of", AS_OF),
+    ];
+    for (client, col, want) in expected {
+        assert_eq!(rows[*client][*col], *want, "{client}.{col}");
+    }
+    let value: rust_decimal::Decimal = rows["C003"]["value"].parse().unwrap();
+    assert_eq!(value, "195000".parse().unwrap());
+}
+
+#[test]
+fn a_second_run_records_migrations_and_keeps_history() {
+    let env = Env::new();
+    env.import_fixture();
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let dir = env.book("more");
+    // C002's deposits grow past the wealth threshold
+    edit(&dir, "holdings.csv", |t| t.replace("C002,P-DEP,150000.00", "C002,P-DEP,650000.00"));
+    env.ok(&["import", dir.to_str().unwrap()]);
+    let out = env.ok(&["classify", "--as-of", AS_OF]);
+    assert!(out.contains("classification run #2"), "{out}");
+    assert!(out.contains("clients who changed tier: 1"), "{out}");
+    let (_, rows) = env.export();
+    assert_eq!(rows["C002"]["asset_tier"], "wealth");
+}
+
+#[test]
+fn check_json_follows_the_contract_and_each_regime() {
+    let env = Env::new();
+    env.import_fixture();
+    let at = "2025-06-30T10:00:00";
+    let check = |pack: &str, client: &str, product: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--pack", pack, "check", "--client", client, "--product", product, "--at", at, "--json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&env.ok(&args)).unwrap()
+    };
+    let codes = |v: &serde_json::Value, key: &str| -> Vec<String> {
+        v[key].as_array().unwrap().iter().map(|x| x.get("code").unwrap_or(x).as_str().unwrap().to_string()).collect()
+    };
+    let v = check("cn-bank", "C001", "P-EQ", &[]);
+    assert_eq!(v["verdict"], "prohibited");
+    assert_eq!(codes(&v, "reasons"), ["risk_exceeds_tolerance"]);
+    assert_eq!(v["rule_pack"], "cn-bank");
+    assert!(v["reasons"][0]["message"].as_str().unwrap().contains("R4"));
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+
+    let v = check("cn-bank", "C001", "P-BOND", &["--channel", "branch"]);
+    assert_eq!(v["verdict"], "match");
+    assert_eq!(codes(&v, "obligations"), ["risk_disclosure", "dual_recording", "elderly_special_care"]);
+
+    let v = check("cn-csrc", "C001", "P-EQ", &["--initiated-by", "advisor"]);
+    assert_eq!(v["verdict"], "prohibited");
+    assert_eq!(codes(&v, "reasons"), ["risk_exceeds_tolerance", "advisor_initiated_mismatch"]);
+    let v = check("cn-csrc", "C001", "P-EQ", &["--initiated-by", "client"]);
+    assert_eq!(v["verdict"], "warn");
+    assert_eq!(
+        codes(&v, "obligations"),
+        ["risk_disclosure", "special_risk_warning", "client_confirmation", "electronic_trace", "enhanced_care", "elderly_special_care"]
+    );
+    assert_eq!(check("cn-bank", "C002", "P-BOND", &[])["verdict"], "reassess");
+    // stale, and never bought an investment product with an online assessment: both reported
+    assert_eq!(codes(&check("cn-bank", "C004", "P-BOND", &[]), "reasons"), ["material_change", "first_purchase_needs_branch_assessment"]);
+    assert_eq!(check("cn-csrc", "C003", "P-PF", &[])["verdict"], "match");
+    assert_eq!(codes(&check("cn-bank", "C003", "P-OLD", &[]), "reasons"), ["not_on_sale"]);
+    // an unknown client is an error, not a verdict
+    let o = env.run(&["check", "--client", "NOPE", "--product", "P-EQ"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("NOPE"));
+}
+
+/// Each class of bad input: (what to change, file, from, to, expected fragment of the report).
+#[test]
+fn every_import_error_names_file_line_column_and_reason_and_stores_nothing() {
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        ("unknown column", "advisors.csv", "branch_id\n", "branch_id,colour\n", "advisors.csv:1: unknown column \"colour\""),
+        ("bad enum", "products.csv", "P-EQ,成长股票基金,equity_fund,,R4", "P-EQ,成长股票基金,equity_fund,,R9", "products.csv:4: risk_level"),
+        ("bad date", "clients.csv", "1958-03-12", "1958-02-30", "clients.csv:2: birth_date"),
+        ("bad money", "holdings.csv", "C001,P-BOND,450000.00", "C001,P-BOND,\"450,000.00\"", "holdings.csv:3: market_value"),
+        ("negative money", "transactions.csv", "deposit,20000", "deposit,-20000", "transactions.csv:4: amount"),
+        ("bad timestamp", "interactions.csv", "2025-06-10T15:00:00", "2025-06-10 25:00", "interactions.csv:2: at"),
+        ("duplicate id", "clients.csv", "C004,person,刘洋", "C002,person,刘洋", "clients.csv:5: client_id"),
+        ("unresolved reference", "holdings.csv", "C004,P-DEP,30000.00", "C004,P-NOPE,30000.00", "holdings.csv:9: product_id"),
+        ("unknown advisor", "clients.csv", "B01,A1,2015-03-03", "B01,A9,2015-03-03", "clients.csv:4: advisor_id"),
+        ("answers disagree", "assessments.csv", "q13=C;q14=A;q15=B,,", "q13=C;q14=A;q15=B,C2,", "assessments.csv:3: risk_level"),
+        ("unknown option", "assessments.csv", "q13=C;", "q13=Z;", "assessments.csv:3: answers"),
+        ("ragged row", "advisors.csv", "A2,张伟,advisor,3,300,B01", "A2,张伟,advisor,3,300", "advisors.csv:3"),
+        ("missing required", "transactions.csv", "T005,C004", ",C004", "transactions.csv:6: txn_id"),
+    ];
+    for (what, file, from, to, want) in cases {
+        let env = Env::new();
+        let dir = env.book("bad");
+        // a new client that must not be stored when anything else is wrong
+        edit(&dir, "clients.csv", |t| format!("{t}C999,person,新客户,,,,,,,,,,,,,,,,,,,,\n"));
+        edit(&dir, file, |t| {
+            assert!(t.contains(from), "{what}: fixture text {from:?} not in {file}");
+            t.replacen(from, to, 1)
+        });
+        let o = env.run(&["import", dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{what}: import should fail");
+        assert!(err.contains(want), "{what}: expected {want:?} in:\n{err}");
+        assert!(err.contains("nothing was stored"), "{what}: {err}");
+        // nothing was written: classifying finds no client at all
+        let out = env.ok(&["classify", "--as-of", AS_OF]);
+        assert!(out.contains(" 0 clients"), "{what}: {out}");
+    }
+}
+
+#[test]
+fn invalid_utf8_is_an_error_not_a_panic() {
+    let env = Env::new();
+    let dir = env.book("bytes");
+    std::fs::write(dir.join("advisors.csv"), b"advisor_id,name\nA1,\xff\xfe\n").unwrap();
+    let o = env.run(&["import", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("advisors.csv:2"));
+}
+
+#[test]
+fn reimporting_an_id_updates_it() {
+    let env = Env::new();
+    env.import_fixture();
+    let dir = env.book("again");
+    edit(&dir, "assessments.csv", |t| t.replace("C004,2025-03-01T10:00:00,online,cn-default-2025,,C2", "C004,2025-03-01T10:00:00,online,cn-default-2025,,C4"));
+    env.ok(&["import", dir.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let (_, rows) = env.export();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows["C004"]["risk_level"], "C4");
+}
+
+#[test]
+fn questionnaire_commands() {
+    let env = Env::new();
+    let q = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires/cn-default.toml");
+    let q = q.to_str().unwrap();
+    assert!(env.ok(&["questionnaire", "validate", q]).contains("valid"));
+    let v: serde_json::Value = serde_json::from_str(&env.ok(&[
+        "questionnaire",
+        "score",
+        q,
+        "--answers",
+        "q1=A;q2=A;q3=A;q4=A;q5=A;q6=A;q7=A;q8=A;q9=A;q10=A;q11=A;q12=A;q13=A;q14=B;q15=B",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["level"], "C1");
+    assert_eq!(v["lowest"], true);
+    assert_eq!(v["score"], 0);
+    for key in ["score", "level", "lowest", "horizon_months", "varieties", "goal"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let o = env.run(&["questionnaire", "score", q, "--answers", "q1=A"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not answered"));
+}
+
+#[test]
+fn rules_validate_show_and_simulate() {
+    let env = Env::new();
+    assert!(env.ok(&["rules", "list"]).contains("cn-csrc"));
+    assert!(env.ok(&["rules", "show", "cn-bank"]).contains("hnw-growth"));
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packs/cn-bank.toml");
+    let text = std::fs::read_to_string(&pack).unwrap();
+    let bad = env.dir.path().join("bad.toml");
+    std::fs::write(&bad, text.replace("aum >= hnw_min", "aum >= hnw_mn")).unwrap();
+    let o = env.run(&["rules", "validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("dimensions.asset_tier.rules[0].when") && err.contains("hnw_mn"), "{err}");
+
+    env.import_fixture();
+    env.ok(&["classify", "--as-of", AS_OF]);
+    // a candidate that lowers the HNW line to 600,000 moves C001 (650,000) up
+    let cand = env.dir.path().join("cand.toml");
+    std::fs::write(&cand, text.replace("hnw_min = 10_000_000", "hnw_min = 600_000").replace("version = \"2025.1\"", "version = \"2025.2-draft\"")).unwrap();
+    let out = env.ok(&["rules", "simulate", cand.to_str().unwrap(), "--as-of", AS_OF]);
+    assert!(out.contains("clients who changed tier: 1"), "{out}");
+    assert!(out.contains("nothing was stored"));
+    let out = env.ok(&["classify", "--as-of", AS_OF]);
+    assert!(out.contains("run #2"), "simulate must not store a run: {out}");
+}
+
+#[test]
+fn generate_is_deterministic_and_imports_cleanly() {
+    let env = Env::new();
+    let a = env.dir.path().join("a");
+    let b = env.dir.path().join("b");
+    for d in [&a, &b] {
+        env.ok(&["generate", "--clients", "300", "--out", d.to_str().unwrap(), "--seed", "7", "--as-of", AS_OF]);
+    }
+    for f in ["clients.csv", "holdings.csv", "transactions.csv", "assessments.csv", "products.csv", "advisors.csv", "interactions.csv"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    }
+    env.ok(&["import", a.to_str().unwrap()]);
+    let out = env.ok(&["classify", "--as-of", AS_OF]);
+    assert!(out.contains("300 clients"), "{out}");
+    let (_, rows) = env.export();
+    assert_eq!(rows.len(), 300);
+}
