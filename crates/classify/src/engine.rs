@@ -276,7 +276,7 @@ impl<'p> Engine<'p> {
             "risk_level",
             "newest_assessment",
             vec![
-                Input::new("assessed_at", assessed.map(|a| tierwise_domain::dates::format_timestamp(&a.assessed_at))),
+                Input::new("assessed_at", assessed.map(|a| a.assessed_at.to_string())),
                 Input::new("questionnaire", assessed.map(|a| a.questionnaire_id.clone())),
                 Input::new("channel", assessed.map(|a| a.channel.as_str().to_string())),
                 Input::new("score", assessed.and_then(|a| a.result.score).map(|s| s.to_string())),
@@ -396,11 +396,14 @@ fn inputs(schema: &tierwise_rules::expr::Schema, row: &[Value], fields: &[usize]
             let v = match (row[f], schema.ty(f)) {
                 (Value::Absent, _) => None,
                 (Value::Bool(b), _) => Some(b.to_string()),
-                (Value::Num(n), _) => Some(n.normalize().to_string()),
+                (Value::Num(n), _) => Some(n.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero).normalize().to_string()),
                 (Value::Enum(i), FieldType::Enum { values, .. }) => values.get(i as usize).cloned(),
                 (Value::Enum(i), _) => Some(i.to_string()),
             };
-            Input::new(schema.name(f), v)
+            match tierwise_rules::fields::field_name(f) {
+                Some(n) => Input::new(n, v),
+                None => Input::new(schema.name(f).to_string(), v),
+            }
         })
         .collect()
 }

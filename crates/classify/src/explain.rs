@@ -9,13 +9,13 @@ use tierwise_rules::{DimensionRules, Pack, RuleDim, RULE_DIMS};
 /// One input a rule read: its name and value (None = absent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
-    pub name: String,
+    pub name: std::borrow::Cow<'static, str>,
     pub value: Option<String>,
 }
 
 impl Input {
-    pub fn new(name: &str, value: Option<String>) -> Input {
-        Input { name: name.to_string(), value }
+    pub fn new(name: impl Into<std::borrow::Cow<'static, str>>, value: Option<String>) -> Input {
+        Input { name: name.into(), value }
     }
 }
 
@@ -66,13 +66,88 @@ impl Explanation {
     pub fn line(&self, dimension: &str) -> Option<&ExplanationLine> {
         self.lines.iter().find(|l| l.dimension == dimension)
     }
-    /// Compact JSON, as stored.
+
+    /// Compact JSON, as stored: `{"asset_tier":[1,{"aum":"812345.5"}],
+    /// "aum":["newest_snapshot",{…}],"lifecycle":["default",{"age":null}]}` —
+    /// a rule index, `"default"`, `"condition"` or a definition code, then the
+    /// inputs (null = absent). Written by hand: it is on the hot path of a run.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "[]".to_string())
+        let mut s = String::with_capacity(1024);
+        s.push('{');
+        for (i, l) in self.lines.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            push_str(&mut s, &l.dimension);
+            s.push_str(":[");
+            match &l.rule {
+                RuleRef::Rule(n) => s.push_str(&n.to_string()),
+                RuleRef::Default => s.push_str("\"default\""),
+                RuleRef::Condition => s.push_str("\"condition\""),
+                RuleRef::Definition(code) => push_str(&mut s, code),
+            }
+            s.push_str(",{");
+            for (j, inp) in l.inputs.iter().enumerate() {
+                if j > 0 {
+                    s.push(',');
+                }
+                push_str(&mut s, &inp.name);
+                s.push(':');
+                match &inp.value {
+                    Some(v) => push_str(&mut s, v),
+                    None => s.push_str("null"),
+                }
+            }
+            s.push_str("}]");
+        }
+        s.push('}');
+        s
     }
-    pub fn from_json(s: &str) -> Result<Explanation, serde_json::Error> {
-        serde_json::from_str(s)
+
+    /// Reads what [`Explanation::to_json`] wrote.
+    pub fn from_json(text: &str) -> Result<Explanation, serde_json::Error> {
+        use serde::de::Error;
+        let v: serde_json::Value = serde_json::from_str(text)?;
+        let obj = v.as_object().ok_or_else(|| serde_json::Error::custom("an explanation is a JSON object"))?;
+        let mut lines = Vec::with_capacity(obj.len());
+        for (dim, entry) in obj {
+            let (rule, inputs) = match entry.as_array().map(|a| a.as_slice()) {
+                Some([r, serde_json::Value::Object(ins)]) => (r, ins),
+                _ => return Err(serde_json::Error::custom(format!("bad explanation entry for {dim}"))),
+            };
+            let rule = match rule {
+                serde_json::Value::Number(n) => RuleRef::Rule(n.as_u64().unwrap_or(0) as usize),
+                serde_json::Value::String(s) if s == "default" => RuleRef::Default,
+                serde_json::Value::String(s) if s == "condition" => RuleRef::Condition,
+                serde_json::Value::String(s) => RuleRef::Definition(s.clone()),
+                _ => return Err(serde_json::Error::custom(format!("bad rule for {dim}"))),
+            };
+            let inputs = inputs
+                .iter()
+                .map(|(k, v)| Input { name: k.clone().into(), value: v.as_str().map(str::to_string) })
+                .collect();
+            lines.push(ExplanationLine { dimension: dim.clone(), rule, inputs });
+        }
+        Ok(Explanation { lines })
     }
+}
+
+/// Appends a JSON string literal.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push_str(s);
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
 }
 
 fn definition_text(code: &str, lang: Lang) -> String {

@@ -8,9 +8,9 @@ use tierwise_domain::{
     Channel, Client, ClientKind, Gender, Goal, Holding, Interaction, InteractionChannel, InvestorRequirement, Product,
     ProductCategory, ProductRisk, ProductStatus, ProfessionalStatus, RiskLevel, Transaction, TxnKind, Variety,
 };
-use tierwise_store::{IdKind, ImportSink, StoreError};
+use tierwise_store::IdKind;
 
-use crate::importer::Importer;
+use crate::importer::{Failure, Importer};
 use crate::keys::Key;
 use crate::table::{
     date, parse_count, parse_currency, parse_id, parse_rate, take, timestamp, Cell, Check, FileSpec, Layout, Val,
@@ -169,20 +169,19 @@ pub(crate) fn names() -> [&'static str; 7] {
 /// record for writing.
 pub(crate) fn row(
     imp: &mut Importer<'_>,
-    sink: &mut dyn ImportSink,
     which: Which,
     layout: &Layout,
     cells: &[Cell<'_>; MAX_COLS],
     chk: &mut Check,
-) -> Result<(), StoreError> {
+) -> Result<(), Failure> {
     match which {
         Which::Advisors => advisor(imp, cells, chk),
         Which::Products => product(imp, cells, chk),
-        Which::Clients => client(imp, sink, cells, chk)?,
-        Which::Holdings => holding(imp, sink, cells, chk)?,
-        Which::Transactions => transaction(imp, sink, cells, chk)?,
-        Which::Assessments => assessment(imp, sink, layout, cells, chk)?,
-        Which::Interactions => interaction(imp, sink, cells, chk)?,
+        Which::Clients => client(imp, cells, chk)?,
+        Which::Holdings => holding(imp, cells, chk)?,
+        Which::Transactions => transaction(imp, cells, chk)?,
+        Which::Assessments => assessment(imp, layout, cells, chk)?,
+        Which::Interactions => interaction(imp, cells, chk)?,
     }
     Ok(())
 }
@@ -279,12 +278,7 @@ fn product(imp: &mut Importer<'_>, cells: &[Cell<'_>; MAX_COLS], chk: &mut Check
     });
 }
 
-fn client(
-    imp: &mut Importer<'_>,
-    sink: &mut dyn ImportSink,
-    cells: &[Cell<'_>; MAX_COLS],
-    chk: &mut Check,
-) -> Result<(), StoreError> {
+fn client(imp: &mut Importer<'_>, cells: &[Cell<'_>; MAX_COLS], chk: &mut Check) -> Result<(), Failure> {
     let [client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at] =
         take(cells);
     let client_id = chk.req_id(client_id);
@@ -293,12 +287,12 @@ fn client(
     }
     let advisor_id = chk.opt_id(advisor_id);
     if let Some(id) = &advisor_id {
-        imp.refer(sink, IdKind::Advisor, id, chk, "advisor_id")?;
+        imp.refer(IdKind::Advisor, id, chk, "advisor_id")?;
     }
     let payroll_employer_id = chk.opt_id(payroll_employer_id);
     if let Some(id) = &payroll_employer_id {
         // May name a client further down the file: settled at its end.
-        if !imp.resolves(sink, IdKind::Client, id)? {
+        if !imp.resolves(IdKind::Client, id)? {
             imp.pending_payroll.push((chk.line, id.clone()));
         }
     }
@@ -333,20 +327,15 @@ fn client(
     Ok(())
 }
 
-fn holding(
-    imp: &mut Importer<'_>,
-    sink: &mut dyn ImportSink,
-    cells: &[Cell<'_>; MAX_COLS],
-    chk: &mut Check,
-) -> Result<(), StoreError> {
+fn holding(imp: &mut Importer<'_>, cells: &[Cell<'_>; MAX_COLS], chk: &mut Check) -> Result<(), Failure> {
     let [client_id, product_id, market_value, as_of] = take(cells);
     let client_id = chk.req_id(client_id);
     if let Some(id) = &client_id {
-        imp.refer(sink, IdKind::Client, id, chk, "client_id")?;
+        imp.refer(IdKind::Client, id, chk, "client_id")?;
     }
     let product_id = chk.req_id(product_id);
     if let Some(id) = &product_id {
-        imp.refer(sink, IdKind::Product, id, chk, "product_id")?;
+        imp.refer(IdKind::Product, id, chk, "product_id")?;
     }
     let market_value = chk.req(market_value, parse_money);
     let as_of = chk.req(as_of, date);
@@ -360,21 +349,16 @@ fn holding(
     Ok(())
 }
 
-fn transaction(
-    imp: &mut Importer<'_>,
-    sink: &mut dyn ImportSink,
-    cells: &[Cell<'_>; MAX_COLS],
-    chk: &mut Check,
-) -> Result<(), StoreError> {
+fn transaction(imp: &mut Importer<'_>, cells: &[Cell<'_>; MAX_COLS], chk: &mut Check) -> Result<(), Failure> {
     let [txn_id, client_id, product_id, ts, kind, amount, channel] = take(cells);
     let txn_id = chk.req_id(txn_id);
     let client_id = chk.req_id(client_id);
     if let Some(id) = &client_id {
-        imp.refer(sink, IdKind::Client, id, chk, "client_id")?;
+        imp.refer(IdKind::Client, id, chk, "client_id")?;
     }
     let product_id = chk.opt_id(product_id);
     if let Some(id) = &product_id {
-        imp.refer(sink, IdKind::Product, id, chk, "product_id")?;
+        imp.refer(IdKind::Product, id, chk, "product_id")?;
     }
     let tz = imp.opts.tz;
     let ts = chk.req(ts, |s| timestamp(s, tz));
@@ -392,16 +376,15 @@ fn transaction(
 
 fn assessment(
     imp: &mut Importer<'_>,
-    sink: &mut dyn ImportSink,
     layout: &Layout,
     cells: &[Cell<'_>; MAX_COLS],
     chk: &mut Check,
-) -> Result<(), StoreError> {
+) -> Result<(), Failure> {
     let [client_id, assessed_at, channel, questionnaire_id, answers, risk_level, lowest, horizon_months, varieties, goal] =
         take(cells);
     let client_id = chk.req_id(client_id);
     if let Some(id) = &client_id {
-        imp.refer(sink, IdKind::Client, id, chk, "client_id")?;
+        imp.refer(IdKind::Client, id, chk, "client_id")?;
     }
     let tz = imp.opts.tz;
     let assessed_at = chk.req(assessed_at, |s| timestamp(s, tz));
@@ -527,20 +510,15 @@ impl Given {
     }
 }
 
-fn interaction(
-    imp: &mut Importer<'_>,
-    sink: &mut dyn ImportSink,
-    cells: &[Cell<'_>; MAX_COLS],
-    chk: &mut Check,
-) -> Result<(), StoreError> {
+fn interaction(imp: &mut Importer<'_>, cells: &[Cell<'_>; MAX_COLS], chk: &mut Check) -> Result<(), Failure> {
     let [client_id, advisor_id, at, channel, topic, outcome] = take(cells);
     let client_id = chk.req_id(client_id);
     if let Some(id) = &client_id {
-        imp.refer(sink, IdKind::Client, id, chk, "client_id")?;
+        imp.refer(IdKind::Client, id, chk, "client_id")?;
     }
     let advisor_id = chk.opt_id(advisor_id);
     if let Some(id) = &advisor_id {
-        imp.refer(sink, IdKind::Advisor, id, chk, "advisor_id")?;
+        imp.refer(IdKind::Advisor, id, chk, "advisor_id")?;
     }
     let tz = imp.opts.tz;
     let at = chk.req(at, |s| timestamp(s, tz));

@@ -1,28 +1,141 @@
 //! The run of one import inside the store's transaction: files in order,
 //! rows streamed, ids and keys remembered, rows written in batches while
 //! there is no error, the error report kept in order and bounded.
+//!
+//! Reading and validating run on a worker thread while the calling thread,
+//! which owns the store's transaction, writes the batches the worker sends
+//! it (and answers its questions about stored ids): on two cores the
+//! validation costs little more than the writing alone. Messages keep their
+//! order, so the store sees the same calls as a single-threaded import.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
-use tierwise_store::{IdKind, ImportSink, StoreError};
+use tierwise_store::{IdKind, ImportSink, StoreError, StoreResult};
 
 use crate::files::{self, Which};
 use crate::keys::KeyHashes;
 use crate::records::{Records, MAX_FIELDS, MAX_RECORD_BYTES};
 use crate::table::{row_error, Check, Layout};
-use crate::{FileSummary, ImportOptions, RowError};
+use crate::{FileSummary, ImportOptions, ImportReport, RowError};
 
 /// Rows per write, and how often progress is reported.
 pub(crate) const BATCH: u64 = 5_000;
+
+/// Batches waiting in the channel to the writing thread.
+const IN_FLIGHT: usize = 4;
 
 /// Why a run stopped before its end.
 pub(crate) enum Failure {
     Io(PathBuf, io::Error),
     Store(StoreError),
+    /// the writing thread stopped (after a store error, which it reports)
+    Stopped,
+}
+
+/// What the worker asks of the thread holding the store's transaction.
+enum ToStore {
+    Put(Box<Batches>),
+    KnownIds(IdKind),
+    Progress(&'static str, u64),
+}
+
+/// Runs the import: validation on a worker thread, writes on this one.
+/// Returns the report (not yet marked committed).
+pub(crate) fn run(
+    dir: &Path,
+    opts: &ImportOptions,
+    present: &[Which],
+    sink: &mut dyn ImportSink,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<ImportReport, Failure> {
+    let (tx, rx) = mpsc::sync_channel::<ToStore>(IN_FLIGHT);
+    let (ids_tx, ids_rx) = mpsc::channel::<StoreResult<HashSet<String>>>();
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut imp = Importer::new(dir, opts, Link { tx, ids_rx });
+            imp.run(present)?;
+            Ok(ImportReport { files: imp.files, errors: imp.log.kept, error_count: imp.log.count, committed: false })
+        });
+        let mut store_error = None;
+        for msg in rx.iter() {
+            match msg {
+                ToStore::Put(batch) => {
+                    if let Err(e) = write(sink, &batch) {
+                        store_error = Some(e);
+                        break;
+                    }
+                }
+                ToStore::KnownIds(kind) => {
+                    if ids_tx.send(sink.known_ids(kind)).is_err() {
+                        break;
+                    }
+                }
+                ToStore::Progress(file, rows) => progress(file, rows),
+            }
+        }
+        // Unblocks a worker waiting to send or for an answer.
+        drop(rx);
+        drop(ids_tx);
+        let outcome = match worker.join() {
+            Ok(outcome) => outcome,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match store_error {
+            Some(e) => Err(Failure::Store(e)),
+            None => outcome,
+        }
+    })
+}
+
+fn write(sink: &mut dyn ImportSink, b: &Batches) -> StoreResult<()> {
+    if !b.advisors.is_empty() {
+        sink.put_advisors(&b.advisors)?;
+    }
+    if !b.products.is_empty() {
+        sink.put_products(&b.products)?;
+    }
+    if !b.clients.is_empty() {
+        sink.put_clients(&b.clients)?;
+    }
+    if !b.holdings.is_empty() {
+        sink.put_holdings(&b.holdings)?;
+    }
+    if !b.transactions.is_empty() {
+        sink.put_transactions(&b.transactions)?;
+    }
+    if !b.assessments.is_empty() {
+        sink.put_assessments(&b.assessments)?;
+    }
+    if !b.interactions.is_empty() {
+        sink.put_interactions(&b.interactions)?;
+    }
+    Ok(())
+}
+
+/// The worker's end of the channels to the writing thread.
+struct Link {
+    tx: SyncSender<ToStore>,
+    ids_rx: Receiver<StoreResult<HashSet<String>>>,
+}
+
+impl Link {
+    fn send(&self, msg: ToStore) -> Result<(), Failure> {
+        self.tx.send(msg).map_err(|_| Failure::Stopped)
+    }
+
+    fn known_ids(&self, kind: IdKind) -> Result<HashSet<String>, Failure> {
+        self.send(ToStore::KnownIds(kind))?;
+        match self.ids_rx.recv() {
+            Ok(Ok(ids)) => Ok(ids),
+            Ok(Err(e)) => Err(Failure::Store(e)),
+            Err(_) => Err(Failure::Stopped),
+        }
+    }
 }
 
 impl From<StoreError> for Failure {
@@ -105,10 +218,22 @@ pub(crate) struct Batches {
     pub interactions: Vec<Interaction>,
 }
 
+impl Batches {
+    fn is_empty(&self) -> bool {
+        self.advisors.is_empty()
+            && self.products.is_empty()
+            && self.clients.is_empty()
+            && self.holdings.is_empty()
+            && self.transactions.is_empty()
+            && self.assessments.is_empty()
+            && self.interactions.is_empty()
+    }
+}
+
 pub(crate) struct Importer<'a> {
     dir: &'a Path,
     pub opts: &'a ImportOptions,
-    progress: &'a mut dyn FnMut(&str, u64),
+    link: Link,
     pub log: ErrorLog,
     pub files: Vec<FileSummary>,
     ids: [Ids; 3],
@@ -136,11 +261,11 @@ fn noun(kind: IdKind) -> (&'static str, &'static str) {
 }
 
 impl<'a> Importer<'a> {
-    pub(crate) fn new(dir: &'a Path, opts: &'a ImportOptions, progress: &'a mut dyn FnMut(&str, u64)) -> Self {
+    fn new(dir: &'a Path, opts: &'a ImportOptions, link: Link) -> Self {
         Importer {
             dir,
             opts,
-            progress,
+            link,
             log: ErrorLog::new(opts.max_reported_errors),
             files: Vec::new(),
             ids: Default::default(),
@@ -173,36 +298,30 @@ impl<'a> Importer<'a> {
     }
 
     /// Whether an id exists in this import or in the store.
-    pub(crate) fn resolves(&mut self, sink: &mut dyn ImportSink, kind: IdKind, id: &str) -> Result<bool, StoreError> {
-        let ids = self.ids(kind);
+    pub(crate) fn resolves(&mut self, kind: IdKind, id: &str) -> Result<bool, Failure> {
+        let ids = &self.ids[slot(kind)];
         if ids.unchecked || ids.in_file.contains_key(id) {
             return Ok(true);
         }
         if ids.stored.is_none() {
-            ids.stored = Some(sink.known_ids(kind)?);
+            let stored = self.link.known_ids(kind)?;
+            self.ids(kind).stored = Some(stored);
         }
-        Ok(ids.stored.as_ref().is_some_and(|s| s.contains(id)))
+        Ok(self.ids(kind).stored.as_ref().is_some_and(|s| s.contains(id)))
     }
 
     /// Checks a reference, reporting it on `column` when it does not resolve.
-    pub(crate) fn refer(
-        &mut self,
-        sink: &mut dyn ImportSink,
-        kind: IdKind,
-        id: &str,
-        chk: &mut Check,
-        column: &str,
-    ) -> Result<(), StoreError> {
-        if !self.resolves(sink, kind, id)? {
+    pub(crate) fn refer(&mut self, kind: IdKind, id: &str, chk: &mut Check, column: &str) -> Result<(), Failure> {
+        if !self.resolves(kind, id)? {
             chk.error(Some(column), unknown(kind, id));
         }
         Ok(())
     }
 
     /// Reads every present file in order.
-    pub(crate) fn run(&mut self, sink: &mut dyn ImportSink, present: &[Which]) -> Result<(), Failure> {
+    fn run(&mut self, present: &[Which]) -> Result<(), Failure> {
         for &which in present {
-            self.file(sink, which)?;
+            self.file(which)?;
         }
         Ok(())
     }
@@ -215,7 +334,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn file(&mut self, sink: &mut dyn ImportSink, which: Which) -> Result<(), Failure> {
+    fn file(&mut self, which: Which) -> Result<(), Failure> {
         let spec = which.spec();
         let (path, mut rec) = self.open(which)?;
         let io_err = |e: io::Error| Failure::Io(path.clone(), e);
@@ -251,7 +370,7 @@ impl<'a> Importer<'a> {
                 chk.error(None, format!("the row has {} fields, the header has {}", rec.field_count(), layout.width));
             } else {
                 let cells = layout.row(&rec, Some(&mut chk));
-                files::row(self, sink, which, &layout, &cells, &mut chk)?;
+                files::row(self, which, &layout, &cells, &mut chk)?;
                 if let Some(key) = files::key_of(which, &cells, self.opts.tz) {
                     self.keys.push(&key);
                 }
@@ -261,13 +380,13 @@ impl<'a> Importer<'a> {
             }
             if rows >= next_flush {
                 next_flush += BATCH;
-                self.flush(sink)?;
-                (self.progress)(spec.name, rows);
+                self.flush()?;
+                self.link.send(ToStore::Progress(spec.name, rows))?;
             }
         }
-        self.finish(sink, which, &layout)?;
-        self.flush(sink)?;
-        (self.progress)(spec.name, rows);
+        self.finish(which, &layout)?;
+        self.flush()?;
+        self.link.send(ToStore::Progress(spec.name, rows))?;
         self.log.end_file();
         self.files.push(FileSummary { file: spec.name.to_string(), rows });
         Ok(())
@@ -283,10 +402,10 @@ impl<'a> Importer<'a> {
     }
 
     /// After a file's rows: forward references and duplicate keys.
-    fn finish(&mut self, sink: &mut dyn ImportSink, which: Which, layout: &Layout) -> Result<(), Failure> {
+    fn finish(&mut self, which: Which, layout: &Layout) -> Result<(), Failure> {
         let pending = std::mem::take(&mut self.pending_payroll);
         for (line, id) in pending {
-            if !self.resolves(sink, IdKind::Client, &id)? {
+            if !self.resolves(IdKind::Client, &id)? {
                 let e = row_error(which.spec().name, line, Some("payroll_employer_id"), unknown(IdKind::Client, &id));
                 self.log.defer(e);
             }
@@ -325,42 +444,13 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    /// Writes the waiting rows, or drops them once there is an error.
-    fn flush(&mut self, sink: &mut dyn ImportSink) -> Result<(), StoreError> {
-        let b = &mut self.batch;
-        if self.log.count > 0 {
-            *b = Batches::default();
+    /// Sends the waiting rows to be written, or drops them once there is an error.
+    fn flush(&mut self) -> Result<(), Failure> {
+        let batch = std::mem::take(&mut self.batch);
+        if self.log.count > 0 || batch.is_empty() {
             return Ok(());
         }
-        if !b.advisors.is_empty() {
-            sink.put_advisors(&b.advisors)?;
-            b.advisors.clear();
-        }
-        if !b.products.is_empty() {
-            sink.put_products(&b.products)?;
-            b.products.clear();
-        }
-        if !b.clients.is_empty() {
-            sink.put_clients(&b.clients)?;
-            b.clients.clear();
-        }
-        if !b.holdings.is_empty() {
-            sink.put_holdings(&b.holdings)?;
-            b.holdings.clear();
-        }
-        if !b.transactions.is_empty() {
-            sink.put_transactions(&b.transactions)?;
-            b.transactions.clear();
-        }
-        if !b.assessments.is_empty() {
-            sink.put_assessments(&b.assessments)?;
-            b.assessments.clear();
-        }
-        if !b.interactions.is_empty() {
-            sink.put_interactions(&b.interactions)?;
-            b.interactions.clear();
-        }
-        Ok(())
+        self.link.send(ToStore::Put(Box::new(batch)))
     }
 }
 

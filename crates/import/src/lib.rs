@@ -58,7 +58,7 @@ use tierwise_questionnaire::Questionnaire;
 use tierwise_store::{Store, StoreError};
 
 use crate::files::Which;
-use crate::importer::{Failure, Importer};
+use crate::importer::Failure;
 
 /// The import files, in the order they are read.
 pub fn file_names() -> [&'static str; 7] {
@@ -177,16 +177,10 @@ pub fn import_dir(
         // Fresh state on every call, should the store ever retry.
         finished = None;
         io_failure = None;
-        let mut imp = Importer::new(dir, opts, &mut *progress);
-        match imp.run(sink, &present) {
-            Ok(()) => {
-                let clean = imp.log.count == 0;
-                finished = Some(ImportReport {
-                    files: std::mem::take(&mut imp.files),
-                    errors: std::mem::take(&mut imp.log.kept),
-                    error_count: imp.log.count,
-                    committed: false,
-                });
+        match importer::run(dir, opts, &present, sink, &mut *progress) {
+            Ok(report) => {
+                let clean = report.error_count == 0;
+                finished = Some(report);
                 Ok(clean)
             }
             Err(Failure::Store(e)) => Err(e),
@@ -194,6 +188,7 @@ pub fn import_dir(
                 io_failure = Some((path, e));
                 Ok(false)
             }
+            Err(Failure::Stopped) => Err(StoreError::Aborted("the import stopped".to_string())),
         }
     });
     if let Some((path, source)) = io_failure {

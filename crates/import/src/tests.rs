@@ -165,6 +165,9 @@ impl Store for FakeStore {
     fn scan_run(&self, _: i64, _: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()> {
         not_in_test()
     }
+    fn explanation(&self, _: i64, _: &str) -> StoreResult<Option<String>> {
+        not_in_test()
+    }
     fn run_distribution(&self, _: i64, _: &str) -> StoreResult<Vec<(String, i64)>> {
         not_in_test()
     }

@@ -117,3 +117,12 @@ impl RuleDim {
         Fact::COUNT + self as usize
     }
 }
+
+/// The name of a pack schema field by index (facts, then rule dimensions),
+/// as a `'static` string.
+pub fn field_name(index: usize) -> Option<&'static str> {
+    match Fact::ALL.get(index) {
+        Some(f) => Some(f.name()),
+        None => RULE_DIMS.get(index - Fact::COUNT).map(|d| d.name()),
+    }
+}

@@ -119,6 +119,7 @@ CREATE TABLE classification_runs (
 
 -- One row per client per run: history. prev_* are the client's values in the
 -- run before (NULL: not in it), which makes migrations a simple GROUP BY.
+-- Rows stay small (WITHOUT ROWID suits them); the explanation lives beside.
 CREATE TABLE classifications (
     run_id                 INTEGER NOT NULL,
     client_id              TEXT NOT NULL,
@@ -137,14 +138,30 @@ CREATE TABLE classifications (
     private_fund_qualified INTEGER NOT NULL,
     churn_risk             TEXT NOT NULL,
     value                  TEXT NOT NULL,
-    value_decile           INTEGER NOT NULL,
     behaviour_risk         TEXT NOT NULL,
     segment                TEXT NOT NULL,
-    explanation            TEXT NOT NULL,
     prev_asset_tier        TEXT,
     prev_segment           TEXT,
     PRIMARY KEY (run_id, client_id)
 ) WITHOUT ROWID;
+
+-- NTILE(10) value deciles, known only when the whole run is computed:
+-- inserted at the end rather than updated into the wide rows.
+CREATE TABLE value_deciles (
+    run_id       INTEGER NOT NULL,
+    client_id    TEXT NOT NULL,
+    value_decile INTEGER NOT NULL,
+    PRIMARY KEY (run_id, client_id)
+) WITHOUT ROWID;
+
+-- The explanation of each result (compact JSON, rendered against the pack
+-- version of the run). Large rows: an ordinary rowid table.
+CREATE TABLE explanations (
+    run_id      INTEGER NOT NULL,
+    client_id   TEXT NOT NULL,
+    explanation TEXT NOT NULL,
+    PRIMARY KEY (run_id, client_id)
+);
 
 CREATE TABLE suitability_checks (
     check_id     INTEGER PRIMARY KEY,

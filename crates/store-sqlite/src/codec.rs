@@ -20,13 +20,35 @@ pub(crate) fn dec(s: &str) -> StoreResult<Decimal> {
 pub(crate) fn opt_dec(s: Option<String>) -> StoreResult<Option<Decimal>> {
     s.map(|v| dec(&v)).transpose()
 }
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+}
+
+/// `YYYY-MM-DD` as stored (a fixed layout: parsed by hand, it is on the hot path).
 pub(crate) fn date(s: &str) -> StoreResult<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| corrupt("date", s))
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(&b[..4]), digits(&b[5..7]), digits(&b[8..10])) {
+            if let Some(v) = NaiveDate::from_ymd_opt(y as i32, m, d) {
+                return Ok(v);
+            }
+        }
+    }
+    Err(corrupt("date", s))
 }
 pub(crate) fn opt_date(s: Option<String>) -> StoreResult<Option<NaiveDate>> {
     s.map(|v| date(&v)).transpose()
 }
+/// `YYYY-MM-DDTHH:MM:SS[.f]` as stored.
 pub(crate) fn ts(s: &str) -> StoreResult<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() == 19 && b[10] == b'T' && b[13] == b':' && b[16] == b':' {
+        if let (Ok(d), Some(h), Some(mi), Some(se)) = (date(&s[..10]), digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19])) {
+            if let Some(t) = d.and_hms_opt(h, mi, se) {
+                return Ok(t);
+            }
+        }
+    }
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| corrupt("timestamp", s))
 }
 pub(crate) fn en<T>(parse: fn(&str) -> Result<T, ParseError>, s: &str) -> StoreResult<T> {
@@ -209,8 +231,10 @@ pub(crate) fn assessment_params(r: &Assessment) -> Vec<Box<dyn ToSql>> {
 pub(crate) const UPSERT_INTERACTION: &str = "INSERT INTO interactions (client_id, at, channel, advisor_id, topic, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (client_id, at, channel) DO UPDATE SET advisor_id = excluded.advisor_id, topic = excluded.topic, outcome = excluded.outcome";
 
-pub(crate) const INSERT_CLASSIFICATION: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, value_decile, behaviour_risk, segment, explanation, prev_asset_tier, prev_segment)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0, ?18, ?19, ?20, ?21, ?22)";
+pub(crate) const INSERT_CLASSIFICATION: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, behaviour_risk, segment, prev_asset_tier, prev_segment)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+
+pub(crate) const INSERT_EXPLANATION: &str = "INSERT INTO explanations (run_id, client_id, explanation) VALUES (?1, ?2, ?3)";
 
 pub(crate) fn insert_classification(
     st: &mut CachedStatement,
@@ -238,7 +262,6 @@ pub(crate) fn insert_classification(
         c.value.to_string(),
         c.behaviour_risk.map(|r| r.as_str()).unwrap_or(""),
         c.segment,
-        c.explanation.to_json(),
         prev.map(|p| p.0.as_str()),
         prev.map(|p| p.1.as_str()),
     ])

@@ -202,20 +202,24 @@ struct SqliteRunWriter {
 impl RunWriter for SqliteRunWriter {
     fn write(&mut self, rows: &[(Classification, Option<(String, String)>)]) -> StoreResult<()> {
         let mut st = self.c.prepare_cached(codec::INSERT_CLASSIFICATION).map_err(db)?;
+        let mut ex = self.c.prepare_cached(codec::INSERT_EXPLANATION).map_err(db)?;
         for (c, prev) in rows {
             codec::insert_classification(&mut st, self.run_id, c, prev.as_ref()).map_err(db)?;
+            ex.execute(params![self.run_id, c.client_id, c.explanation.to_json()]).map_err(db)?;
         }
         Ok(())
     }
 
     fn finish(self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
         let res = (|| {
+            let mut sorted: Vec<&(String, u8)> = deciles.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut st = self
                 .c
-                .prepare_cached("UPDATE classifications SET value_decile = ?1 WHERE run_id = ?2 AND client_id = ?3")
+                .prepare_cached("INSERT INTO value_deciles (run_id, client_id, value_decile) VALUES (?1, ?2, ?3)")
                 .map_err(db)?;
-            for (id, d) in deciles {
-                st.execute(params![d, self.run_id, id]).map_err(db)?;
+            for (id, d) in sorted {
+                st.execute(params![self.run_id, id, d]).map_err(db)?;
             }
             let finished = now();
             self.c
@@ -411,6 +415,13 @@ impl Store for SqliteStore {
     fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()> {
         let c = self.connect()?;
         scan::scan_run(&c, run_id, f)
+    }
+
+    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>> {
+        let c = self.connect()?;
+        c.query_row("SELECT explanation FROM explanations WHERE run_id = ?1 AND client_id = ?2", params![run_id, client_id], |r| r.get(0))
+            .optional()
+            .map_err(db)
     }
 
     fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>> {

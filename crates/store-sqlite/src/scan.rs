@@ -181,9 +181,10 @@ pub(crate) fn scan_run(
         .prepare(
             "SELECT k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
                     k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
-                    k.private_fund_qualified, k.churn_risk, k.value, k.value_decile, k.behaviour_risk, k.segment,
-                    r.rule_pack, r.rule_version, r.as_of, k.explanation, k.prev_asset_tier, k.prev_segment
+                    k.private_fund_qualified, k.churn_risk, k.value, coalesce(d.value_decile, 0), k.behaviour_risk, k.segment,
+                    r.rule_pack, r.rule_version, r.as_of, k.prev_asset_tier, k.prev_segment
              FROM classifications k JOIN classification_runs r ON r.run_id = k.run_id
+             LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
              WHERE k.run_id = ?1 ORDER BY k.client_id",
         )
         .map_err(db)?;
@@ -214,9 +215,8 @@ pub(crate) fn scan_run(
             rule_pack: s(19)?,
             rule_version: s(20)?,
             as_of: date(&s(21)?)?,
-            explanation: s(22)?,
-            previous_asset_tier: r.get(23).map_err(db)?,
-            previous_segment: r.get(24).map_err(db)?,
+            previous_asset_tier: r.get(22).map_err(db)?,
+            previous_segment: r.get(23).map_err(db)?,
         };
         f(&row)?;
     }

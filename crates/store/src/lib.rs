@@ -100,7 +100,6 @@ pub struct StoredClassification {
     pub rule_pack: String,
     pub rule_version: String,
     pub as_of: NaiveDate,
-    pub explanation: String,
     pub previous_asset_tier: Option<String>,
     pub previous_segment: Option<String>,
 }
@@ -151,6 +150,8 @@ pub trait Store: Send + Sync {
     fn runs(&self) -> StoreResult<Vec<RunInfo>>;
     /// Streams a run's rows in client id order.
     fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()>;
+    /// A result's explanation (compact JSON, see `tierwise_classify::Explanation`).
+    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>>;
     /// Counts per (field value) of a run: field is `asset_tier` or `segment`.
     fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>>;
     /// (previous, current, count) of a run's field against its previous run.
