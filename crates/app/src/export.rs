@@ -41,7 +41,7 @@ pub(crate) fn write_csv(store: &dyn Store, run_id: i64, out: &mut dyn Write) -> 
             r.qualified_investor,
             r.private_fund_qualified,
             r.churn_risk,
-            r.value,
+            r.value.normalize(),
             r.value_decile,
             r.behaviour_risk,
             field(&r.segment),

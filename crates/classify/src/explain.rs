@@ -225,7 +225,11 @@ pub fn render_explanation(pack: &Pack, ex: &Explanation, values: &dyn Fn(&str) -
         .iter()
         .map(|l| {
             let v = values(&l.dimension);
-            let shown = if v.is_empty() { "—".to_string() } else { pack.value_name(&l.dimension, &v, lang) };
+            let shown = match (v.is_empty(), pack.segment(&v)) {
+                (true, _) => "—".to_string(),
+                (false, Some(s)) if l.dimension == "segment" => s.name.get(lang).to_string(),
+                (false, _) => pack.value_name(&l.dimension, &v, lang),
+            };
             let ins: Vec<String> =
                 l.inputs.iter().map(|i| format!("{} = {}", i.name, i.value.as_deref().unwrap_or("—"))).collect();
             format!(

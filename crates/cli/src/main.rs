@@ -92,6 +92,10 @@ enum Command {
         #[arg(long)]
         as_of: Option<NaiveDate>,
     },
+    /// Show a client's latest classification with the explanation of every dimension
+    Explain {
+        client: String,
+    },
     /// Create or upgrade the database schema
     Migrate,
 }
@@ -175,6 +179,13 @@ impl Cli {
 }
 
 fn main() {
+    // A closed pipe (`tierwise export classifications | head`) ends the
+    // program quietly, as for every Unix tool, instead of a panic in print.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => std::process::exit(code),
@@ -226,6 +237,10 @@ fn run(cli: Cli) -> Result<i32> {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             generate(clients, seed, as_of, &out, lang)?;
             Ok(0)
+        }
+        Command::Explain { client } => {
+            let app = App::open(&cfg)?;
+            explain(&app, &client, lang)
         }
         Command::Migrate => {
             tierwise_app::open_store(&cfg.db_url)?.migrate()?;
@@ -283,6 +298,65 @@ fn classify(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
     Ok(())
 }
 
+fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {
+    let Some(run) = app.store.latest_run()? else { bail!("there is no classification run yet: run `tierwise classify` first") };
+    let Some(text) = app.store.explanation(run.run_id, client)? else { bail!("client {client:?} is not in run #{}", run.run_id) };
+    let ex = tierwise_classify::Explanation::from_json(&text)?;
+    // the pack version that produced the run, as stored with it
+    let pack = match app.store.pack_text(&run.rule_pack, &run.rule_version)? {
+        Some(t) => tierwise_rules::Pack::parse(&t, &format!("{} {}", run.rule_pack, run.rule_version))
+            .map_err(|e| anyhow::anyhow!("the stored pack no longer validates: {e}"))?,
+        None => app.pack.clone(),
+    };
+    let mut row = None;
+    app.store.scan_run(run.run_id, &mut |r| {
+        if r.client_id == client {
+            row = Some(r.clone());
+        }
+        Ok(())
+    })?;
+    let Some(row) = row else { bail!("client {client:?} is not in run #{}", run.run_id) };
+    let value = |dim: &str| -> String {
+        match dim {
+            "aum" => row.aum.to_string(),
+            "asset_tier" => row.asset_tier.clone(),
+            "risk_level" => row.risk_level.clone(),
+            "risk_lowest" => row.risk_lowest.to_string(),
+            "assessment_status" => row.assessment_status.clone(),
+            "risk_preference" => row.risk_preference.clone(),
+            "goal" => row.goal.clone(),
+            "experience" => row.experience.clone(),
+            "lifecycle" => row.lifecycle.clone(),
+            "depth" => row.depth.clone(),
+            "investor_category" => row.investor_category.clone(),
+            "qualified_investor" => row.qualified_investor.to_string(),
+            "private_fund_qualified" => row.private_fund_qualified.to_string(),
+            "churn_risk" => row.churn_risk.clone(),
+            "value" => row.value.normalize().to_string(),
+            "behaviour_risk" => row.behaviour_risk.clone(),
+            "segment" => row.segment.clone(),
+            _ => String::new(),
+        }
+    };
+    println!(
+        "{client} · {} #{} · {} {} · {} {} {}",
+        output::t(lang, "分类", "run"),
+        run.run_id,
+        output::t(lang, "评估日", "as of"),
+        run.as_of,
+        output::t(lang, "规则包", "rule pack"),
+        run.rule_pack,
+        run.rule_version
+    );
+    for line in tierwise_classify::render_explanation(&pack, &ex, &value, lang) {
+        println!("  {line}");
+    }
+    if let Some(prev) = &row.previous_segment {
+        println!("  {}: {} → {}", output::t(lang, "分群迁移", "segment migration"), prev, row.segment);
+    }
+    Ok(0)
+}
+
 fn check(cfg: &Config, a: CheckArgs, lang: Lang) -> Result<i32> {
     let app = App::open(cfg)?;
     let initiated_by = InitiatedBy::parse(&a.initiated_by).map_err(|e| anyhow::anyhow!("--initiated-by: {e}"))?;
@@ -313,7 +387,7 @@ fn questionnaire(cmd: QuestionnaireCmd, lang: Lang) -> Result<i32> {
             for e in &errs {
                 eprintln!("{e}");
             }
-            eprintln!("{} {}", errs.len(), output::t(lang, "个错误", "errors"));
+            eprintln!("{} {}", errs.len(), output::t(lang, "个错误", "error(s)"));
             1
         })
     };
@@ -399,7 +473,7 @@ fn rules(cfg: &Config, cmd: RulesCmd, lang: Lang) -> Result<i32> {
                 for e in &errs.0 {
                     eprintln!("{e}");
                 }
-                eprintln!("{} {}", errs.0.len(), output::t(lang, "个错误", "errors"));
+                eprintln!("{} {}", errs.0.len(), output::t(lang, "个错误", "error(s)"));
                 Ok(1)
             }
             Err(e) => Err(e.into()),
@@ -463,8 +537,10 @@ fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
     let app = App::open(cfg)?;
     if demo && app.store.counts()?.clients == 0 {
         let dir = std::env::temp_dir().join(format!("tierwise-demo-{}", std::process::id()));
-        println!("{}", output::t(lang, "空数据库：正在生成演示数据（10,000 位客户）…", "empty database: generating a demo book (10,000 clients)…"));
-        generate(10_000, 42, app.today(), &dir, lang)?;
+        // TIERWISE_DEMO_CLIENTS lets tests use a smaller demo book
+        let n: u64 = std::env::var("TIERWISE_DEMO_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+        println!("{} ({n})", output::t(lang, "空数据库：正在生成演示数据…", "empty database: generating a demo book…"));
+        generate(n, 42, app.today(), &dir, lang)?;
         let code = import(&app, &dir, lang)?;
         let _ = std::fs::remove_dir_all(&dir);
         if code != 0 {

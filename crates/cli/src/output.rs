@@ -84,7 +84,12 @@ pub fn distribution(pack: &Pack, d: &Distribution, lang: Lang) {
 
 /// A check's verdict, reasons and obligations.
 pub fn check(o: &CheckOutcome, lang: Lang) {
-    println!("{}: {} ({})", t(lang, "结论", "verdict"), o.verdict.label(lang), o.verdict.as_str());
+    let label = o.verdict.label(lang);
+    if label == o.verdict.as_str() {
+        println!("{}: {label}", t(lang, "结论", "verdict"));
+    } else {
+        println!("{}: {label} ({})", t(lang, "结论", "verdict"), o.verdict.as_str());
+    }
     for r in &o.reasons {
         println!("  - [{}] {}", r.code, r.message);
     }

@@ -338,3 +338,55 @@ fn generate_is_deterministic_and_imports_cleanly() {
     let (_, rows) = env.export();
     assert_eq!(rows.len(), 300);
 }
+
+#[test]
+fn explain_shows_every_dimension_with_its_rule_and_inputs() {
+    let env = Env::new();
+    env.import_fixture();
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let out = env.ok(&["explain", "C001"]);
+    assert!(out.contains("Asset tier = Wealth ← aum >= wealth_min (wealth_min = 500000) ‹aum = 650000›"), "{out}");
+    assert!(out.contains("Churn risk = High ← churn_ratio >= 0.30"), "{out}");
+    assert!(out.contains("Segment = Wealth · retiree"), "{out}");
+    let zh = env.ok(&["--lang", "zh", "explain", "C001"]);
+    assert!(zh.contains("客户层级 = 财富"), "{zh}");
+}
+
+#[test]
+fn serve_demo_fills_an_empty_database_and_answers() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let env = Env::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tierwise"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env("TIERWISE_DB", env.db())
+        .env("TIERWISE_LANG", "en")
+        .env("TIERWISE_DEMO_CLIENTS", "300")
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the server stopped before printing its URL").unwrap();
+        if let Some(i) = line.find("http://") {
+            break line[i + 7..].trim_end_matches('/').to_string();
+        }
+    };
+    let get = |path: &str| -> String {
+        let mut s = std::net::TcpStream::connect(&url).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).unwrap();
+        body
+    };
+    let health = get("/healthz");
+    let page = get("/?lang=en");
+    let api = get("/api/v1/overview");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
+    assert!(page.contains("Clients: 300"), "{page}");
+    assert!(page.contains("mass-basic") || page.contains("mass-engaged"), "{page}");
+    assert!(api.contains("\"clients\":300"), "{api}");
+}
