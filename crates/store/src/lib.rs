@@ -178,3 +178,6 @@ pub struct BookCounts {
     pub runs: i64,
     pub checks: i64,
 }
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
