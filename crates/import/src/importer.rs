@@ -56,11 +56,15 @@ pub(crate) fn run(
     let (tx, rx) = mpsc::sync_channel::<ToStore>(IN_FLIGHT);
     let (ids_tx, ids_rx) = mpsc::channel::<StoreResult<HashSet<String>>>();
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
+        let spawned = std::thread::Builder::new().name("tierwise-import".to_string()).spawn_scoped(scope, move || {
             let mut imp = Importer::new(dir, opts, Link { tx, ids_rx });
             imp.run(present)?;
             Ok(ImportReport { files: imp.files, errors: imp.log.kept, error_count: imp.log.count, committed: false })
         });
+        let worker = match spawned {
+            Ok(w) => w,
+            Err(e) => return Err(Failure::Io(dir.to_path_buf(), e)),
+        };
         let mut store_error = None;
         for msg in rx.iter() {
             match msg {
@@ -135,12 +139,6 @@ impl Link {
             Ok(Err(e)) => Err(Failure::Store(e)),
             Err(_) => Err(Failure::Stopped),
         }
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Store(e)
     }
 }
 

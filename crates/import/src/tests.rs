@@ -50,6 +50,7 @@ struct FakeStore {
     /// rows put, over every import (committed or not)
     puts: Mutex<Vec<(&'static str, usize)>>,
     fail_puts: bool,
+    fail_known_ids: bool,
 }
 
 struct FakeSink<'a> {
@@ -57,6 +58,7 @@ struct FakeSink<'a> {
     book: Book,
     puts: &'a Mutex<Vec<(&'static str, usize)>>,
     fail: bool,
+    fail_known_ids: bool,
 }
 
 impl FakeSink<'_> {
@@ -71,6 +73,9 @@ impl FakeSink<'_> {
 
 impl ImportSink for FakeSink<'_> {
     fn known_ids(&mut self, kind: IdKind) -> StoreResult<HashSet<String>> {
+        if self.fail_known_ids {
+            return Err(StoreError::Database("connection lost".into()));
+        }
         Ok(match kind {
             IdKind::Client => self.before.clients.keys().cloned().collect(),
             IdKind::Advisor => self.before.advisors.keys().cloned().collect(),
@@ -126,7 +131,13 @@ impl Store for FakeStore {
     }
     fn import(&self, f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>) -> StoreResult<bool> {
         let before = self.committed.lock().unwrap().clone();
-        let mut sink = FakeSink { book: before.clone(), before, puts: &self.puts, fail: self.fail_puts };
+        let mut sink = FakeSink {
+            book: before.clone(),
+            before,
+            puts: &self.puts,
+            fail: self.fail_puts,
+            fail_known_ids: self.fail_known_ids,
+        };
         let commit = f(&mut sink)?;
         if commit {
             *self.committed.lock().unwrap() = sink.book;
@@ -873,6 +884,14 @@ fn a_store_failure_aborts_the_import() {
     let err = import_dir(dir.path(), &store, &opts(), &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, ImportError::Store(StoreError::Database(_))), "{err}");
     assert_eq!(store.committed.lock().unwrap().rows(), 0);
+}
+
+#[test]
+fn a_store_failure_while_resolving_references_aborts_the_import() {
+    let store = FakeStore { fail_known_ids: true, ..FakeStore::default() };
+    let dir = dir_with(&[("holdings.csv", "client_id,product_id,market_value,as_of\nC1,P1,1,2025-01-01\n")]);
+    let err = import_dir(dir.path(), &store, &opts(), &mut |_, _| {}).unwrap_err();
+    assert!(matches!(err, ImportError::Store(StoreError::Database(_))), "{err}");
 }
 
 #[test]
