@@ -203,7 +203,7 @@ pub(crate) const UPSERT_HOLDING: &str = "INSERT INTO holdings (client_id, as_of,
 
 pub(crate) const UPSERT_TXN: &str = "INSERT INTO transactions (client_id, txn_id, product_id, ts, kind, amount, channel)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-    ON CONFLICT (client_id, txn_id) DO UPDATE SET product_id = excluded.product_id, ts = excluded.ts,
+    ON CONFLICT (txn_id) DO UPDATE SET client_id = excluded.client_id, product_id = excluded.product_id, ts = excluded.ts,
     kind = excluded.kind, amount = excluded.amount, channel = excluded.channel";
 
 pub(crate) const UPSERT_ASSESSMENT: &str = "INSERT INTO assessments (client_id, assessed_at, questionnaire_id, channel, answers, score, risk_level, lowest, horizon_months, varieties, goal)

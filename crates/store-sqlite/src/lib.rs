@@ -148,11 +148,9 @@ impl ImportSink for Sink<'_> {
         Ok(())
     }
     fn put_transactions(&mut self, rows: &[Transaction]) -> StoreResult<()> {
-        // a txn_id re-imported under another client moves to that client
-        let mut del = self.c.prepare_cached("DELETE FROM transactions WHERE txn_id = ?1 AND client_id <> ?2").map_err(db)?;
+        // txn_id is unique: a txn_id re-imported (under any client) updates that row
         let mut st = self.c.prepare_cached(codec::UPSERT_TXN).map_err(db)?;
         for r in rows {
-            del.execute(params![r.txn_id, r.client_id]).map_err(db)?;
             st.execute(params![
                 r.client_id,
                 r.txn_id,

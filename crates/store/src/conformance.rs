@@ -75,6 +75,32 @@ pub fn reimport_updates_by_key(s: &dyn Store) {
     .unwrap();
     assert_eq!(s.client("C1").unwrap().unwrap().name.as_deref(), Some("王芳"));
     assert_eq!(s.counts().unwrap().clients, 3);
+    // a transaction id re-imported under another client moves to it
+    let txn = |client: &str, amount: &str| Transaction {
+        txn_id: "T1".into(),
+        client_id: client.into(),
+        product_id: None,
+        ts: parse_timestamp("2025-06-01T10:00:00", chrono_tz::Asia::Shanghai).unwrap(),
+        kind: TxnKind::Deposit,
+        amount: amount.parse().unwrap(),
+        channel: None,
+    };
+    s.import(&mut |sink| {
+        sink.put_transactions(&[txn("C1", "10")])?;
+        Ok(true)
+    })
+    .unwrap();
+    s.import(&mut |sink| {
+        sink.put_transactions(&[txn("C2", "20")])?;
+        Ok(true)
+    })
+    .unwrap();
+    assert_eq!(s.counts().unwrap().transactions, 1);
+    let cat = tierwise_classify::Catalog::new(s.products().unwrap());
+    let c2 = s.client_book("C2", &cat).unwrap().unwrap();
+    assert_eq!(c2.transactions.len(), 1);
+    assert_eq!(c2.transactions[0].amount, "20".parse::<Decimal>().unwrap());
+    assert!(s.client_book("C1", &cat).unwrap().unwrap().transactions.is_empty());
 }
 
 /// The book streams in client-id order, each client with its rows.
