@@ -8,6 +8,7 @@
 
 pub mod dates;
 pub mod enums;
+pub mod import_format;
 pub mod money;
 pub mod records;
 

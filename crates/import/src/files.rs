@@ -66,96 +66,49 @@ impl Which {
 
 static ADVISORS: FileSpec = FileSpec {
     name: "advisors.csv",
-    columns: &["advisor_id", "name", "title", "experience_years", "capacity", "branch_id"],
+    columns: tierwise_domain::import_format::ADVISORS,
     required: &["advisor_id"],
     either: None,
 };
 
 static PRODUCTS: FileSpec = FileSpec {
     name: "products.csv",
-    columns: &[
-        "product_id",
-        "name",
-        "category",
-        "variety",
-        "risk_level",
-        "horizon_months",
-        "min_investment",
-        "investor_requirement",
-        "annual_fee_rate",
-        "status",
-        "currency",
-    ],
+    columns: tierwise_domain::import_format::PRODUCTS,
     required: &["product_id", "category", "risk_level"],
     either: None,
 };
 
 static CLIENTS: FileSpec = FileSpec {
     name: "clients.csv",
-    columns: &[
-        "client_id",
-        "kind",
-        "name",
-        "gender",
-        "birth_date",
-        "id_number",
-        "phone",
-        "email",
-        "occupation",
-        "city",
-        "branch_id",
-        "advisor_id",
-        "onboarded_at",
-        "household_id",
-        "annual_income",
-        "declared_financial_assets",
-        "declared_liabilities",
-        "net_assets",
-        "licensed_financial_institution",
-        "experience_years",
-        "payroll_employer_id",
-        "professional_status",
-        "material_change_at",
-    ],
+    columns: tierwise_domain::import_format::CLIENTS,
     required: &["client_id"],
     either: None,
 };
 
 static HOLDINGS: FileSpec = FileSpec {
     name: "holdings.csv",
-    columns: &["client_id", "product_id", "market_value", "as_of"],
+    columns: tierwise_domain::import_format::HOLDINGS,
     required: &["client_id", "product_id", "market_value", "as_of"],
     either: None,
 };
 
 static TRANSACTIONS: FileSpec = FileSpec {
     name: "transactions.csv",
-    columns: &["txn_id", "client_id", "product_id", "ts", "kind", "amount", "channel"],
+    columns: tierwise_domain::import_format::TRANSACTIONS,
     required: &["txn_id", "client_id", "ts", "kind", "amount"],
     either: None,
 };
 
 static ASSESSMENTS: FileSpec = FileSpec {
     name: "assessments.csv",
-    columns: &[
-        "client_id",
-        "assessed_at",
-        "channel",
-        "questionnaire_id",
-        "answers",
-        "risk_level",
-        "lowest",
-        "horizon_months",
-        "varieties",
-        "goal",
-    ],
+    columns: tierwise_domain::import_format::ASSESSMENTS,
     required: &["client_id", "assessed_at", "channel", "questionnaire_id"],
     either: Some(("answers", "risk_level")),
 };
 
 static INTERACTIONS: FileSpec = FileSpec {
     name: "interactions.csv",
-    columns: &["client_id", "advisor_id", "at", "channel", "topic", "outcome"],
+    columns: tierwise_domain::import_format::INTERACTIONS,
     required: &["client_id", "at", "channel"],
     either: None,
 };
