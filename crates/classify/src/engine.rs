@@ -20,8 +20,13 @@ pub enum AssessmentStatus {
 }
 
 impl AssessmentStatus {
-    pub const ALL: [AssessmentStatus; 5] =
-        [AssessmentStatus::Missing, AssessmentStatus::Expired, AssessmentStatus::Stale, AssessmentStatus::Expiring, AssessmentStatus::Valid];
+    pub const ALL: [AssessmentStatus; 5] = [
+        AssessmentStatus::Missing,
+        AssessmentStatus::Expired,
+        AssessmentStatus::Stale,
+        AssessmentStatus::Expiring,
+        AssessmentStatus::Valid,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             AssessmentStatus::Missing => "missing",
@@ -93,7 +98,11 @@ impl<'p> Engine<'p> {
     /// their own (PRODUCT.md 4); every other assessment uses the pack's.
     pub fn new(pack: &'p Pack, questionnaire_validity: HashMap<String, u32>) -> Engine<'p> {
         let gi = |v: &str| pack.schema.enum_index(Fact::Goal as usize, v).unwrap_or(0);
-        Engine { pack, validity: questionnaire_validity, goal_values: [gi("growth"), gi("balanced"), gi("preservation"), gi("unknown")] }
+        Engine {
+            pack,
+            validity: questionnaire_validity,
+            goal_values: [gi("growth"), gi("balanced"), gi("preservation"), gi("unknown")],
+        }
     }
 
     pub fn pack(&self) -> &Pack {
@@ -235,7 +244,8 @@ impl<'p> Engine<'p> {
         row[Fact::NetAssets as usize] = num(or0(c.net_assets));
         row[Fact::FinancialAssets as usize] = num(financial_assets);
         row[Fact::FinancialNetAssets as usize] = num(financial_assets - liabilities);
-        row[Fact::LicensedFinancialInstitution as usize] = Value::Bool(c.licensed_financial_institution.unwrap_or(false));
+        row[Fact::LicensedFinancialInstitution as usize] =
+            Value::Bool(c.licensed_financial_institution.unwrap_or(false));
         row[Fact::ExperienceYears as usize] = num(experience_years);
         row[Fact::ProfessionalStatus as usize] = ei(Fact::ProfessionalStatus, c.professional_status().as_str());
         row[Fact::HasPayrollEmployer as usize] = Value::Bool(c.payroll_employer_id.is_some());
@@ -282,7 +292,8 @@ impl<'p> Engine<'p> {
                 Input::new("score", assessed.and_then(|a| a.result.score).map(|s| s.to_string())),
             ],
         ));
-        let validity = assessed.map(|a| self.validity.get(&a.questionnaire_id).copied().unwrap_or(pack.validity_months));
+        let validity =
+            assessed.map(|a| self.validity.get(&a.questionnaire_id).copied().unwrap_or(pack.validity_months));
         ex.push(ExplanationLine::def(
             "assessment_status",
             "assessment_status",
@@ -295,7 +306,11 @@ impl<'p> Engine<'p> {
                 Input::new("expiring_within_days", Some(pack.expiring_within_days.to_string())),
             ],
         ));
-        ex.push(ExplanationLine::def("goal", "newest_assessment", vec![Input::new("assessed_at", assessed.map(|a| a.assessed_at.date().to_string()))]));
+        ex.push(ExplanationLine::def(
+            "goal",
+            "newest_assessment",
+            vec![Input::new("assessed_at", assessed.map(|a| a.assessed_at.date().to_string()))],
+        ));
         ex.push(ExplanationLine::def(
             "value",
             "fee_income",
@@ -344,7 +359,8 @@ impl<'p> Engine<'p> {
                 }
             }
         }
-        let value_of = |dim: RuleDim| decided[dim as usize].map(|i| pack.value_id(dim, i).to_string()).unwrap_or_default();
+        let value_of =
+            |dim: RuleDim| decided[dim as usize].map(|i| pack.value_id(dim, i).to_string()).unwrap_or_default();
 
         // ---- segment: first match wins
         let mut seg_read: Vec<usize> = Vec::new();
@@ -396,7 +412,9 @@ fn inputs(schema: &tierwise_rules::expr::Schema, row: &[Value], fields: &[usize]
             let v = match (row[f], schema.ty(f)) {
                 (Value::Absent, _) => None,
                 (Value::Bool(b), _) => Some(b.to_string()),
-                (Value::Num(n), _) => Some(n.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero).normalize().to_string()),
+                (Value::Num(n), _) => {
+                    Some(n.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero).normalize().to_string())
+                }
                 (Value::Enum(i), FieldType::Enum { values, .. }) => values.get(i as usize).cloned(),
                 (Value::Enum(i), _) => Some(i.to_string()),
             };

@@ -177,7 +177,8 @@ fn definition_text(code: &str, lang: Lang) -> String {
 /// Pack parameters a condition mentions, with their values.
 fn params_used(pack: &Pack, src: &str) -> String {
     let words: Vec<&str> = src.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
-    let used: Vec<String> = pack.params.iter().filter(|(k, _)| words.contains(&k.as_str())).map(|(k, v)| format!("{k} = {v}")).collect();
+    let used: Vec<String> =
+        pack.params.iter().filter(|(k, _)| words.contains(&k.as_str())).map(|(k, v)| format!("{k} = {v}")).collect();
     if used.is_empty() {
         String::new()
     } else {

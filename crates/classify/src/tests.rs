@@ -58,11 +58,7 @@ struct B {
 }
 
 fn person() -> B {
-    let client = Client {
-        client_id: "C1".into(),
-        birth_date: Some(d("1980-06-15")),
-        ..Default::default()
-    };
+    let client = Client { client_id: "C1".into(), birth_date: Some(d("1980-06-15")), ..Default::default() };
     B { book: ClientBook { client, ..Default::default() }, cat: catalog() }
 }
 
@@ -82,7 +78,14 @@ impl B {
             questionnaire_id: "cn-default-2025".into(),
             assessed_at: t(at),
             channel: Channel::Branch,
-            result: AssessmentResult { level, lowest: false, score: None, horizon_months: None, varieties: None, goal: Some(Goal::Growth) },
+            result: AssessmentResult {
+                level,
+                lowest: false,
+                score: None,
+                horizon_months: None,
+                varieties: None,
+                goal: Some(Goal::Growth),
+            },
         });
         self
     }
@@ -122,7 +125,9 @@ fn aum_sums_the_newest_snapshot_on_or_before_d_credit_excluded() {
 
 #[test]
 fn asset_tier_thresholds_are_inclusive_lower_bounds() {
-    for (aum, tier) in [("499999.99", "mass"), ("500000", "wealth"), ("9999999.99", "wealth"), ("10000000", "hnw"), ("0", "mass")] {
+    for (aum, tier) in
+        [("499999.99", "mass"), ("500000", "wealth"), ("9999999.99", "wealth"), ("10000000", "hnw"), ("0", "mass")]
+    {
         let b = person().hold("DEP", aum, D);
         assert_eq!(b.bank(D).asset_tier, tier, "aum {aum}");
     }
@@ -154,22 +159,41 @@ fn assessment_status_expiry_date_itself_is_expired() {
 
 #[test]
 fn material_change_after_the_assessment_makes_it_stale_unless_expired() {
-    let cases = [("2025-01-11", AssessmentStatus::Stale), ("2025-01-10", AssessmentStatus::Valid), ("2024-12-01", AssessmentStatus::Valid)];
+    let cases = [
+        ("2025-01-11", AssessmentStatus::Stale),
+        ("2025-01-10", AssessmentStatus::Valid),
+        ("2024-12-01", AssessmentStatus::Valid),
+    ];
     for (mc, want) in cases {
-        let c = person().assess(RiskLevel::C3, "2025-01-10T10:00:00").client(|c| c.material_change_at = Some(d(mc))).bank(D);
+        let c = person()
+            .assess(RiskLevel::C3, "2025-01-10T10:00:00")
+            .client(|c| c.material_change_at = Some(d(mc)))
+            .bank(D);
         assert_eq!(c.assessment_status, want, "material change {mc}");
     }
     // a material change dated after D is not known on D
-    let c = person().assess(RiskLevel::C3, "2025-01-10T10:00:00").client(|c| c.material_change_at = Some(d("2025-07-01"))).bank(D);
+    let c = person()
+        .assess(RiskLevel::C3, "2025-01-10T10:00:00")
+        .client(|c| c.material_change_at = Some(d("2025-07-01")))
+        .bank(D);
     assert_eq!(c.assessment_status, AssessmentStatus::Valid);
     // expired wins over stale
-    let c = person().assess(RiskLevel::C3, "2024-01-10T10:00:00").client(|c| c.material_change_at = Some(d("2024-05-01"))).bank(D);
+    let c = person()
+        .assess(RiskLevel::C3, "2024-01-10T10:00:00")
+        .client(|c| c.material_change_at = Some(d("2024-05-01")))
+        .bank(D);
     assert_eq!(c.assessment_status, AssessmentStatus::Expired);
 }
 
 #[test]
 fn risk_level_and_preference_come_from_the_newest_assessment() {
-    for (lvl, pref) in [(RiskLevel::C1, "conservative"), (RiskLevel::C2, "conservative"), (RiskLevel::C3, "balanced"), (RiskLevel::C4, "aggressive"), (RiskLevel::C5, "aggressive")] {
+    for (lvl, pref) in [
+        (RiskLevel::C1, "conservative"),
+        (RiskLevel::C2, "conservative"),
+        (RiskLevel::C3, "balanced"),
+        (RiskLevel::C4, "aggressive"),
+        (RiskLevel::C5, "aggressive"),
+    ] {
         let c = person().assess(RiskLevel::C1, "2024-01-01T09:00:00").assess(lvl, "2025-05-01T09:00:00").bank(D);
         assert_eq!(c.risk_level, Some(lvl));
         assert_eq!(c.risk_preference, pref);
@@ -181,7 +205,9 @@ fn risk_level_and_preference_come_from_the_newest_assessment() {
 
 #[test]
 fn experience_counts_trades_in_the_last_365_days() {
-    let trades = |b: B, n: usize, day: &str| (0..n).fold(b, |b, _| b.txn(TxnKind::Buy, "10", &format!("{day}T10:00:00"), Some("BOND")));
+    let trades = |b: B, n: usize, day: &str| {
+        (0..n).fold(b, |b, _| b.txn(TxnKind::Buy, "10", &format!("{day}T10:00:00"), Some("BOND")))
+    };
     let cases = [
         (5, 24, "2025-06-01", "expert"),
         (5, 23, "2025-06-01", "intermediate"),
@@ -204,12 +230,12 @@ fn experience_counts_trades_in_the_last_365_days() {
 #[test]
 fn lifecycle_by_age_in_full_years() {
     let cases = [
-        ("1995-07-01", "starter"),  // 29
-        ("1995-06-30", "growth"),   // 30 today
-        ("1980-07-01", "growth"),   // 44
-        ("1980-06-30", "mature"),   // 45
-        ("1965-07-01", "mature"),   // 59
-        ("1965-06-30", "retired"),  // 60
+        ("1995-07-01", "starter"), // 29
+        ("1995-06-30", "growth"),  // 30 today
+        ("1980-07-01", "growth"),  // 44
+        ("1980-06-30", "mature"),  // 45
+        ("1965-07-01", "mature"),  // 59
+        ("1965-06-30", "retired"), // 60
     ];
     for (birth, want) in cases {
         assert_eq!(person().client(|c| c.birth_date = Some(d(birth))).bank(D).lifecycle, want, "born {birth}");
@@ -227,7 +253,10 @@ fn depth_counts_business_lines_used() {
     let cases = [
         (person().hold("DEP", "100", D), "basic"),
         (person().hold("DEP", "100", D).hold("BOND", "100", D), "comprehensive"),
-        (person().hold("DEP", "100", D).hold("BOND", "100", D).client(|c| c.payroll_employer_id = Some("E1".into())), "ecosystem"),
+        (
+            person().hold("DEP", "100", D).hold("BOND", "100", D).client(|c| c.payroll_employer_id = Some("E1".into())),
+            "ecosystem",
+        ),
         // a zero-value holding does not use its line
         (person().hold("DEP", "100", D).hold("BOND", "0", D), "basic"),
         // a cash transaction uses the deposit line
@@ -249,43 +278,67 @@ fn csrc_art8_professional_investor_criteria() {
     let p = |f: fn(&mut Client)| person().client(f);
     let cases: Vec<(B, &str)> = vec![
         (p(|c| c.professional_status = Some(ProfessionalStatus::Approved)), "professional"),
-        (p(|c| {
-            c.professional_status = Some(ProfessionalStatus::OptedOut);
-            c.kind = Some(ClientKind::Institution);
-            c.licensed_financial_institution = Some(true);
-        }), "ordinary"),
-        (p(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.licensed_financial_institution = Some(true);
-        }), "professional"),
-        (p(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.net_assets = Some(m("20000000"));
-            c.declared_financial_assets = Some(m("10000000"));
-            c.experience_years = Some(2);
-        }), "professional"),
-        (p(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.net_assets = Some(m("19999999.99"));
-            c.declared_financial_assets = Some(m("10000000"));
-            c.experience_years = Some(2);
-        }), "ordinary"),
-        (p(|c| {
-            c.declared_financial_assets = Some(m("5000000"));
-            c.experience_years = Some(2);
-        }), "professional"),
-        (p(|c| {
-            c.annual_income = Some(m("500000"));
-            c.experience_years = Some(2);
-        }), "professional"),
-        (p(|c| {
-            c.annual_income = Some(m("500000"));
-            c.experience_years = Some(1);
-        }), "ordinary"),
-        (p(|c| {
-            c.declared_financial_assets = Some(m("4999999.99"));
-            c.experience_years = Some(10);
-        }), "ordinary"),
+        (
+            p(|c| {
+                c.professional_status = Some(ProfessionalStatus::OptedOut);
+                c.kind = Some(ClientKind::Institution);
+                c.licensed_financial_institution = Some(true);
+            }),
+            "ordinary",
+        ),
+        (
+            p(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.licensed_financial_institution = Some(true);
+            }),
+            "professional",
+        ),
+        (
+            p(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.net_assets = Some(m("20000000"));
+                c.declared_financial_assets = Some(m("10000000"));
+                c.experience_years = Some(2);
+            }),
+            "professional",
+        ),
+        (
+            p(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.net_assets = Some(m("19999999.99"));
+                c.declared_financial_assets = Some(m("10000000"));
+                c.experience_years = Some(2);
+            }),
+            "ordinary",
+        ),
+        (
+            p(|c| {
+                c.declared_financial_assets = Some(m("5000000"));
+                c.experience_years = Some(2);
+            }),
+            "professional",
+        ),
+        (
+            p(|c| {
+                c.annual_income = Some(m("500000"));
+                c.experience_years = Some(2);
+            }),
+            "professional",
+        ),
+        (
+            p(|c| {
+                c.annual_income = Some(m("500000"));
+                c.experience_years = Some(1);
+            }),
+            "ordinary",
+        ),
+        (
+            p(|c| {
+                c.declared_financial_assets = Some(m("4999999.99"));
+                c.experience_years = Some(10);
+            }),
+            "ordinary",
+        ),
         // financial assets are max(declared, aum)
         (p(|c| c.experience_years = Some(3)).hold("BOND", "5000000", D), "professional"),
     ];
@@ -297,37 +350,58 @@ fn csrc_art8_professional_investor_criteria() {
 #[test]
 fn asset_management_rules_art5_qualified_investor() {
     let cases: Vec<(B, bool)> = vec![
-        (person().client(|c| {
-            c.experience_years = Some(2);
-            c.declared_financial_assets = Some(m("3500000"));
-            c.declared_liabilities = Some(m("500000"));
-        }), true),
-        (person().client(|c| {
-            c.experience_years = Some(2);
-            c.declared_financial_assets = Some(m("3500000"));
-            c.declared_liabilities = Some(m("500000.01"));
-        }), false),
-        (person().client(|c| {
-            c.experience_years = Some(2);
-            c.annual_income = Some(m("400000"));
-        }), true),
-        (person().client(|c| {
-            c.experience_years = Some(1);
-            c.annual_income = Some(m("400000"));
-        }), false),
-        (person().client(|c| {
-            c.experience_years = Some(2);
-            c.declared_financial_assets = Some(m("5000000"));
-            c.declared_liabilities = Some(m("4000000"));
-        }), true),
-        (person().client(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.net_assets = Some(m("10000000"));
-        }), true),
-        (person().client(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.net_assets = Some(m("9999999"));
-        }), false),
+        (
+            person().client(|c| {
+                c.experience_years = Some(2);
+                c.declared_financial_assets = Some(m("3500000"));
+                c.declared_liabilities = Some(m("500000"));
+            }),
+            true,
+        ),
+        (
+            person().client(|c| {
+                c.experience_years = Some(2);
+                c.declared_financial_assets = Some(m("3500000"));
+                c.declared_liabilities = Some(m("500000.01"));
+            }),
+            false,
+        ),
+        (
+            person().client(|c| {
+                c.experience_years = Some(2);
+                c.annual_income = Some(m("400000"));
+            }),
+            true,
+        ),
+        (
+            person().client(|c| {
+                c.experience_years = Some(1);
+                c.annual_income = Some(m("400000"));
+            }),
+            false,
+        ),
+        (
+            person().client(|c| {
+                c.experience_years = Some(2);
+                c.declared_financial_assets = Some(m("5000000"));
+                c.declared_liabilities = Some(m("4000000"));
+            }),
+            true,
+        ),
+        (
+            person().client(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.net_assets = Some(m("10000000"));
+            }),
+            true,
+        ),
+        (
+            person().client(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.net_assets = Some(m("9999999"));
+            }),
+            false,
+        ),
     ];
     for (i, (b, want)) in cases.iter().enumerate() {
         assert_eq!(b.bank(D).qualified_investor, *want, "case {i}");
@@ -341,14 +415,20 @@ fn private_fund_measures_art12_qualified_investor() {
         (person().client(|c| c.declared_financial_assets = Some(m("2999999.99"))), false),
         (person().client(|c| c.annual_income = Some(m("500000"))), true),
         (person().hold("BOND", "3000000", D), true),
-        (person().client(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.net_assets = Some(m("10000000"));
-        }), true),
-        (person().client(|c| {
-            c.kind = Some(ClientKind::Institution);
-            c.annual_income = Some(m("900000"));
-        }), false),
+        (
+            person().client(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.net_assets = Some(m("10000000"));
+            }),
+            true,
+        ),
+        (
+            person().client(|c| {
+                c.kind = Some(ClientKind::Institution);
+                c.annual_income = Some(m("900000"));
+            }),
+            false,
+        ),
     ];
     for (i, (b, want)) in cases.iter().enumerate() {
         assert_eq!(b.bank(D).private_fund_qualified, *want, "case {i}");
@@ -372,7 +452,15 @@ fn churn_risk_from_net_outflow_over_90_days() {
         (out(person(), "30", "2025-06-01T10:00:00"), "high"),
         (person().txn(TxnKind::TransferIn, "30", "2025-06-01T10:00:00", None), "low"),
         // inflows offset outflows
-        (out(person().hold("DEP", "70", D), "30", "2025-06-01T10:00:00").txn(TxnKind::Deposit, "30", "2025-06-02T10:00:00", None), "low"),
+        (
+            out(person().hold("DEP", "70", D), "30", "2025-06-01T10:00:00").txn(
+                TxnKind::Deposit,
+                "30",
+                "2025-06-02T10:00:00",
+                None,
+            ),
+            "low",
+        ),
         // buys and sells are not flows
         (person().hold("DEP", "70", D).txn(TxnKind::Sell, "30", "2025-06-01T10:00:00", Some("BOND")), "low"),
     ];
@@ -423,7 +511,12 @@ fn explanation_names_the_deciding_rule_and_its_inputs() {
     let l = c.explanation.line("asset_tier").unwrap();
     assert_eq!(l.inputs[0].name, "aum");
     assert_eq!(l.inputs[0].value.as_deref(), Some("600000"));
-    let text = render_explanation(&p, &c.explanation, &|k| if k == "asset_tier" { c.asset_tier.clone() } else { String::new() }, Lang::En);
+    let text = render_explanation(
+        &p,
+        &c.explanation,
+        &|k| if k == "asset_tier" { c.asset_tier.clone() } else { String::new() },
+        Lang::En,
+    );
     let tier = text.iter().find(|l| l.starts_with("Asset tier")).unwrap();
     assert!(tier.contains("aum >= wealth_min (wealth_min = 500000)"), "{tier}");
     assert!(tier.contains("aum = 600000"), "{tier}");

@@ -15,7 +15,11 @@ use tierwise_questionnaire::Questionnaire;
 use tierwise_suitability::CheckRequest;
 
 #[derive(Parser)]
-#[command(name = "tierwise", version, about = "Client classification and suitability for banks, brokers and wealth managers")]
+#[command(
+    name = "tierwise",
+    version,
+    about = "Client classification and suitability for banks, brokers and wealth managers"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH (default) or postgres://…
     #[arg(long, global = true, env = "TIERWISE_DB", default_value = "sqlite://tierwise.db")]
@@ -93,9 +97,7 @@ enum Command {
         as_of: Option<NaiveDate>,
     },
     /// Show a client's latest classification with the explanation of every dimension
-    Explain {
-        client: String,
-    },
+    Explain { client: String },
     /// Create or upgrade the database schema
     Migrate,
 }
@@ -217,7 +219,8 @@ fn run(cli: Cli) -> Result<i32> {
                 Some(p) => {
                     // write beside, then rename: a failed export never leaves half a file
                     let tmp = p.with_extension("tmp");
-                    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+                    let mut f =
+                        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
                     let n = app.export_classifications(&mut f)?;
                     f.sync_all()?;
                     std::fs::rename(&tmp, p)?;
@@ -265,7 +268,11 @@ fn import(app: &App, dir: &Path, lang: Lang) -> Result<i32> {
         eprintln!("{e}");
     }
     if report.error_count > report.errors.len() as u64 {
-        eprintln!("… {} {}", report.error_count - report.errors.len() as u64, output::t(lang, "个错误未列出", "more errors not listed"));
+        eprintln!(
+            "… {} {}",
+            report.error_count - report.errors.len() as u64,
+            output::t(lang, "个错误未列出", "more errors not listed")
+        );
     }
     eprintln!(
         "{} {} {}",
@@ -299,8 +306,12 @@ fn classify(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
 }
 
 fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {
-    let Some(run) = app.store.latest_run()? else { bail!("there is no classification run yet: run `tierwise classify` first") };
-    let Some(text) = app.store.explanation(run.run_id, client)? else { bail!("client {client:?} is not in run #{}", run.run_id) };
+    let Some(run) = app.store.latest_run()? else {
+        bail!("there is no classification run yet: run `tierwise classify` first")
+    };
+    let Some(text) = app.store.explanation(run.run_id, client)? else {
+        bail!("client {client:?} is not in run #{}", run.run_id)
+    };
     let ex = tierwise_classify::Explanation::from_json(&text)?;
     // the pack version that produced the run, as stored with it
     let pack = match app.store.pack_text(&run.rule_pack, &run.rule_version)? {
@@ -494,7 +505,13 @@ fn rules(cfg: &Config, cmd: RulesCmd, lang: Lang) -> Result<i32> {
                 output::t(lang, "评估日", "as of"),
                 as_of,
                 match &current {
-                    Some(r) => format!("{} #{} ({} {})", output::t(lang, "对比当前结果", "compared with run"), r.run_id, r.rule_pack, r.rule_version),
+                    Some(r) => format!(
+                        "{} #{} ({} {})",
+                        output::t(lang, "对比当前结果", "compared with run"),
+                        r.run_id,
+                        r.rule_pack,
+                        r.rule_version
+                    ),
                     None => output::t(lang, "尚无已存结果可对比", "no stored run to compare with").to_string(),
                 }
             );

@@ -20,7 +20,10 @@ pub struct Bar(ProgressBar);
 impl Bar {
     pub fn rows() -> Bar {
         let b = ProgressBar::new_spinner();
-        b.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         Bar(b)
     }
     pub fn clients() -> Bar {
@@ -117,7 +120,13 @@ pub fn pack(p: &Pack, lang: Lang) {
         p.expiring_within_days,
         t(lang, "天", "days")
     );
-    println!("{}: {} · {} {}", t(lang, "窗口（天）", "windows (days)"), p.churn_days, t(lang, "活动", "activity"), p.activity_days);
+    println!(
+        "{}: {} · {} {}",
+        t(lang, "窗口（天）", "windows (days)"),
+        p.churn_days,
+        t(lang, "活动", "activity"),
+        p.activity_days
+    );
     for (k, v) in &p.params {
         println!("  {k} = {v}");
     }

@@ -32,7 +32,12 @@ impl Env {
     }
     fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert!(o.status.success(), "{args:?} failed:\n{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
     /// A copy of the fixture book that a test may change.
@@ -56,7 +61,8 @@ impl Env {
         let rows = lines
             .map(|l| {
                 let cells: Vec<&str> = l.split(',').collect();
-                let row: HashMap<String, String> = header.iter().cloned().zip(cells.iter().map(|s| s.to_string())).collect();
+                let row: HashMap<String, String> =
+                    header.iter().cloned().zip(cells.iter().map(|s| s.to_string())).collect();
                 (row["client_id"].clone(), row)
             })
             .collect();
@@ -195,11 +201,21 @@ fn check_json_follows_the_contract_and_each_regime() {
     assert_eq!(v["verdict"], "warn");
     assert_eq!(
         codes(&v, "obligations"),
-        ["risk_disclosure", "special_risk_warning", "client_confirmation", "electronic_trace", "enhanced_care", "elderly_special_care"]
+        [
+            "risk_disclosure",
+            "special_risk_warning",
+            "client_confirmation",
+            "electronic_trace",
+            "enhanced_care",
+            "elderly_special_care"
+        ]
     );
     assert_eq!(check("cn-bank", "C002", "P-BOND", &[])["verdict"], "reassess");
     // stale, and never bought an investment product with an online assessment: both reported
-    assert_eq!(codes(&check("cn-bank", "C004", "P-BOND", &[]), "reasons"), ["material_change", "first_purchase_needs_branch_assessment"]);
+    assert_eq!(
+        codes(&check("cn-bank", "C004", "P-BOND", &[]), "reasons"),
+        ["material_change", "first_purchase_needs_branch_assessment"]
+    );
     assert_eq!(check("cn-csrc", "C003", "P-PF", &[])["verdict"], "match");
     assert_eq!(codes(&check("cn-bank", "C003", "P-OLD", &[]), "reasons"), ["not_on_sale"]);
     // an unknown client is an error, not a verdict
@@ -212,16 +228,46 @@ fn check_json_follows_the_contract_and_each_regime() {
 #[test]
 fn every_import_error_names_file_line_column_and_reason_and_stores_nothing() {
     let cases: &[(&str, &str, &str, &str, &str)] = &[
-        ("unknown column", "advisors.csv", "branch_id\n", "branch_id,colour\n", "advisors.csv:1: unknown column \"colour\""),
-        ("bad enum", "products.csv", "P-EQ,成长股票基金,equity_fund,,R4", "P-EQ,成长股票基金,equity_fund,,R9", "products.csv:4: risk_level"),
+        (
+            "unknown column",
+            "advisors.csv",
+            "branch_id\n",
+            "branch_id,colour\n",
+            "advisors.csv:1: unknown column \"colour\"",
+        ),
+        (
+            "bad enum",
+            "products.csv",
+            "P-EQ,成长股票基金,equity_fund,,R4",
+            "P-EQ,成长股票基金,equity_fund,,R9",
+            "products.csv:4: risk_level",
+        ),
         ("bad date", "clients.csv", "1958-03-12", "1958-02-30", "clients.csv:2: birth_date"),
-        ("bad money", "holdings.csv", "C001,P-BOND,450000.00", "C001,P-BOND,\"450,000.00\"", "holdings.csv:3: market_value"),
+        (
+            "bad money",
+            "holdings.csv",
+            "C001,P-BOND,450000.00",
+            "C001,P-BOND,\"450,000.00\"",
+            "holdings.csv:3: market_value",
+        ),
         ("negative money", "transactions.csv", "deposit,20000", "deposit,-20000", "transactions.csv:4: amount"),
         ("bad timestamp", "interactions.csv", "2025-06-10T15:00:00", "2025-06-10 25:00", "interactions.csv:2: at"),
         ("duplicate id", "clients.csv", "C004,person,刘洋", "C002,person,刘洋", "clients.csv:5: client_id"),
-        ("unresolved reference", "holdings.csv", "C004,P-DEP,30000.00", "C004,P-NOPE,30000.00", "holdings.csv:9: product_id"),
+        (
+            "unresolved reference",
+            "holdings.csv",
+            "C004,P-DEP,30000.00",
+            "C004,P-NOPE,30000.00",
+            "holdings.csv:9: product_id",
+        ),
         ("unknown advisor", "clients.csv", "B01,A1,2015-03-03", "B01,A9,2015-03-03", "clients.csv:4: advisor_id"),
-        ("answers disagree", "assessments.csv", "q13=C;q14=A;q15=B,,", "q13=C;q14=A;q15=B,C2,", "assessments.csv:3: risk_level"),
+        (
+            "answers disagree",
+            "assessments.csv",
+            "q13=C;q14=A;q15=B,,",
+            "q13=C;q14=A;q15=B,C2,",
+            "assessments.csv:3: risk_level",
+        ),
         ("unknown option", "assessments.csv", "q13=C;", "q13=Z;", "assessments.csv:3: answers"),
         ("ragged row", "advisors.csv", "A2,张伟,advisor,3,300,B01", "A2,张伟,advisor,3,300", "advisors.csv:3"),
         ("missing required", "transactions.csv", "T005,C004", ",C004", "transactions.csv:6: txn_id"),
@@ -261,7 +307,12 @@ fn reimporting_an_id_updates_it() {
     let env = Env::new();
     env.import_fixture();
     let dir = env.book("again");
-    edit(&dir, "assessments.csv", |t| t.replace("C004,2025-03-01T10:00:00,online,cn-default-2025,,C2", "C004,2025-03-01T10:00:00,online,cn-default-2025,,C4"));
+    edit(&dir, "assessments.csv", |t| {
+        t.replace(
+            "C004,2025-03-01T10:00:00,online,cn-default-2025,,C2",
+            "C004,2025-03-01T10:00:00,online,cn-default-2025,,C4",
+        )
+    });
     env.ok(&["import", dir.to_str().unwrap()]);
     env.ok(&["classify", "--as-of", AS_OF]);
     let (_, rows) = env.export();
@@ -313,7 +364,12 @@ fn rules_validate_show_and_simulate() {
     env.ok(&["classify", "--as-of", AS_OF]);
     // a candidate that lowers the HNW line to 600,000 moves C001 (650,000) up
     let cand = env.dir.path().join("cand.toml");
-    std::fs::write(&cand, text.replace("hnw_min = 10_000_000", "hnw_min = 600_000").replace("version = \"2025.1\"", "version = \"2025.2-draft\"")).unwrap();
+    std::fs::write(
+        &cand,
+        text.replace("hnw_min = 10_000_000", "hnw_min = 600_000")
+            .replace("version = \"2025.1\"", "version = \"2025.2-draft\""),
+    )
+    .unwrap();
     let out = env.ok(&["rules", "simulate", cand.to_str().unwrap(), "--as-of", AS_OF]);
     assert!(out.contains("clients who changed tier: 1"), "{out}");
     assert!(out.contains("nothing was stored"));
@@ -329,7 +385,15 @@ fn generate_is_deterministic_and_imports_cleanly() {
     for d in [&a, &b] {
         env.ok(&["generate", "--clients", "300", "--out", d.to_str().unwrap(), "--seed", "7", "--as-of", AS_OF]);
     }
-    for f in ["clients.csv", "holdings.csv", "transactions.csv", "assessments.csv", "products.csv", "advisors.csv", "interactions.csv"] {
+    for f in [
+        "clients.csv",
+        "holdings.csv",
+        "transactions.csv",
+        "assessments.csv",
+        "products.csv",
+        "advisors.csv",
+        "interactions.csv",
+    ] {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }
     env.ok(&["import", a.to_str().unwrap()]);

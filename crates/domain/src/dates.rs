@@ -41,8 +41,7 @@ pub fn parse_date(s: &str) -> Result<LocalDate, ParseError> {
     if s.len() != 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
         return Err(ParseError::new(format!("{s:?} is not a date in the form YYYY-MM-DD")));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| ParseError::new(format!("{s:?} is not a valid calendar date")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ParseError::new(format!("{s:?} is not a valid calendar date")))
 }
 
 /// Parses an ISO 8601 timestamp. Without an offset it is local time in `tz`;

@@ -9,30 +9,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clients: u64 = args.next().as_deref().unwrap_or("100000").parse()?;
     let out = std::path::PathBuf::from(args.next().unwrap_or_else(|| "book".into()));
     let seed: u64 = args.next().as_deref().unwrap_or("42").parse()?;
-    let as_of = chrono::NaiveDate::parse_from_str(
-        args.next().as_deref().unwrap_or("2025-06-30"),
-        "%Y-%m-%d",
-    )?;
+    let as_of = chrono::NaiveDate::parse_from_str(args.next().as_deref().unwrap_or("2025-06-30"), "%Y-%m-%d")?;
     let started = Instant::now();
-    let summary = generate(
-        &GenerateOptions {
-            clients,
-            seed,
-            as_of,
-        },
-        &out,
-        &mut |_| {},
-    )?;
+    let summary = generate(&GenerateOptions { clients, seed, as_of }, &out, &mut |_| {})?;
     let elapsed = started.elapsed();
     let mut bytes = 0;
     for (name, _) in tierwise_generate::FILES {
         bytes += std::fs::metadata(out.join(name))?.len();
     }
     println!("{summary:?}");
-    println!(
-        "{clients} clients in {:.2} s, {:.1} MB",
-        elapsed.as_secs_f64(),
-        bytes as f64 / 1e6
-    );
+    println!("{clients} clients in {:.2} s, {:.1} MB", elapsed.as_secs_f64(), bytes as f64 / 1e6);
     Ok(())
 }

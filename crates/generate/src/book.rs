@@ -12,8 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
 use tierwise_domain::{
-    age_at, AdvisorTitle, BusinessLine, Channel, Goal, InteractionChannel, ProductCategory as Cat,
-    RiskLevel, TxnKind,
+    age_at, AdvisorTitle, BusinessLine, Channel, Goal, InteractionChannel, ProductCategory as Cat, RiskLevel, TxnKind,
 };
 
 /// The earliest day the calendar formats, relative to as-of (a 95-year-old's birth and more).
@@ -55,12 +54,8 @@ pub(crate) struct Calendar {
 impl Calendar {
     pub fn new(as_of: NaiveDate) -> Result<Calendar, GenerateError> {
         let out_of_range = || GenerateError::DateOutOfRange(as_of);
-        let start = as_of
-            .checked_sub_days(Days::new(MIN_REL.unsigned_abs().into()))
-            .ok_or_else(out_of_range)?;
-        let end = as_of
-            .checked_add_days(Days::new(MAX_REL as u64))
-            .ok_or_else(out_of_range)?;
+        let start = as_of.checked_sub_days(Days::new(MIN_REL.unsigned_abs().into())).ok_or_else(out_of_range)?;
+        let end = as_of.checked_add_days(Days::new(MAX_REL as u64)).ok_or_else(out_of_range)?;
         if start.year() < 1 || end.year() > 9999 {
             return Err(out_of_range());
         }
@@ -69,10 +64,7 @@ impl Calendar {
         loop {
             let mut s = [0u8; 10];
             let (y, m, day) = (d.year() as u32, d.month(), d.day());
-            for (i, b) in [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10]
-                .into_iter()
-                .enumerate()
-            {
+            for (i, b) in [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10].into_iter().enumerate() {
                 s[i] = b'0' + b as u8;
             }
             s[4] = b'-';
@@ -99,9 +91,7 @@ impl Calendar {
 
     /// Days from as-of to `d`.
     pub fn rel(&self, d: NaiveDate) -> i32 {
-        (d - self.as_of)
-            .num_days()
-            .clamp(MIN_REL.into(), MAX_REL.into()) as i32
+        (d - self.as_of).num_days().clamp(MIN_REL.into(), MAX_REL.into()) as i32
     }
 }
 
@@ -188,8 +178,7 @@ impl Advisors {
     fn write(rng: &mut ChaCha8Rng, clients: u64, sink: &mut Sink) -> Advisors {
         let count = clients.div_ceil(CLIENTS_PER_ADVISOR);
         let width = digit_count(count).max(4);
-        let mut per_branch: Vec<[Vec<u32>; 3]> =
-            (0..BRANCHES).map(|_| Default::default()).collect();
+        let mut per_branch: Vec<[Vec<u32>; 3]> = (0..BRANCHES).map(|_| Default::default()).collect();
         let mut name = String::new();
         for i in 0..count {
             let branch = (i % u64::from(BRANCHES)) as u32;
@@ -227,11 +216,7 @@ impl Advisors {
                 .id("B", u64::from(branch) + 1, 2)
                 .end();
         }
-        Advisors {
-            count,
-            width,
-            per_branch,
-        }
+        Advisors { count, width, per_branch }
     }
 
     /// An advisor of the branch suited to the client's tier (0-based index), or
@@ -276,11 +261,7 @@ fn person_name(rng: &mut ChaCha8Rng, female: bool, name: &mut String, email: Opt
     let (surname, surname_py) = SURNAMES[si.min(SURNAMES.len() - 1)];
     let chars = if female { GIVEN_F } else { GIVEN_M };
     let (g1, p1) = pick(rng, chars);
-    let second = if chance(rng, 0.65) {
-        Some(pick(rng, chars))
-    } else {
-        None
-    };
+    let second = if chance(rng, 0.65) { Some(pick(rng, chars)) } else { None };
     name.push_str(surname);
     name.push_str(g1);
     if let Some((g2, _)) = second {
@@ -319,11 +300,7 @@ fn id_number_for(rng: &mut ChaCha8Rng, district: &str, birth: &[u8; 10], female:
     s[15] = b'0' + (seq % 10) as u8;
     s[16] = b'0' + sex_digit as u8;
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = s[..17]
-        .iter()
-        .zip(W)
-        .map(|(c, w)| u32::from(c.wrapping_sub(b'0')) * w)
-        .sum();
+    let sum: u32 = s[..17].iter().zip(W).map(|(c, w)| u32::from(c.wrapping_sub(b'0')) * w).sum();
     s[17] = b"10X98765432"[(sum % 11) as usize];
     s
 }
@@ -332,9 +309,7 @@ fn id_number_for(rng: &mut ChaCha8Rng, district: &str, birth: &[u8; 10], female:
 /// organisation code, check character. Synthetic.
 fn credit_code(rng: &mut ChaCha8Rng, district: &str) -> [u8; 18] {
     const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
+    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
     let mut s = [b'0'; 18];
     s[0] = b'9';
     s[1] = b'1';
@@ -473,13 +448,7 @@ const MENUS: [&[(Cat, u32)]; 5] = [
     ],
 ];
 
-const RISK_LEVELS: [RiskLevel; 5] = [
-    RiskLevel::C1,
-    RiskLevel::C2,
-    RiskLevel::C3,
-    RiskLevel::C4,
-    RiskLevel::C5,
-];
+const RISK_LEVELS: [RiskLevel; 5] = [RiskLevel::C1, RiskLevel::C2, RiskLevel::C3, RiskLevel::C4, RiskLevel::C5];
 
 /// Horizon, accepted varieties and goal typical of a risk level (with noise).
 fn profile(rng: &mut ChaCha8Rng, level: RiskLevel) -> (u32, &'static str, Goal) {
@@ -488,46 +457,23 @@ fn profile(rng: &mut ChaCha8Rng, level: RiskLevel) -> (u32, &'static str, Goal) 
     const FED: &str = "fixed_income|equity|derivative";
     const ALL: &str = "fixed_income|equity|derivative|complex";
     match level {
-        RiskLevel::C1 => (
-            weighted(rng, &[(12, 80), (36, 20)]),
-            FI,
-            weighted(rng, &[(Goal::Preservation, 85), (Goal::Balanced, 15)]),
-        ),
+        RiskLevel::C1 => {
+            (weighted(rng, &[(12, 80), (36, 20)]), FI, weighted(rng, &[(Goal::Preservation, 85), (Goal::Balanced, 15)]))
+        }
         RiskLevel::C2 => (
             weighted(rng, &[(12, 55), (36, 45)]),
             weighted(rng, &[(FI, 70), (FE, 30)]),
-            weighted(
-                rng,
-                &[
-                    (Goal::Preservation, 55),
-                    (Goal::Balanced, 40),
-                    (Goal::Growth, 5),
-                ],
-            ),
+            weighted(rng, &[(Goal::Preservation, 55), (Goal::Balanced, 40), (Goal::Growth, 5)]),
         ),
         RiskLevel::C3 => (
             weighted(rng, &[(12, 20), (36, 60), (60, 20)]),
             weighted(rng, &[(FE, 85), (FI, 15)]),
-            weighted(
-                rng,
-                &[
-                    (Goal::Balanced, 65),
-                    (Goal::Growth, 20),
-                    (Goal::Preservation, 15),
-                ],
-            ),
+            weighted(rng, &[(Goal::Balanced, 65), (Goal::Growth, 20), (Goal::Preservation, 15)]),
         ),
         RiskLevel::C4 => (
             weighted(rng, &[(36, 40), (60, 45), (0, 15)]),
             weighted(rng, &[(FE, 60), (FED, 40)]),
-            weighted(
-                rng,
-                &[
-                    (Goal::Growth, 60),
-                    (Goal::Balanced, 35),
-                    (Goal::Preservation, 5),
-                ],
-            ),
+            weighted(rng, &[(Goal::Growth, 60), (Goal::Balanced, 35), (Goal::Preservation, 5)]),
         ),
         RiskLevel::C5 => (
             weighted(rng, &[(60, 50), (0, 40), (36, 10)]),
@@ -656,9 +602,7 @@ pub(crate) fn write(
 /// quarter when `d` is itself a quarter-end… strictly before `d` either way.
 fn previous_quarter_end(d: NaiveDate) -> NaiveDate {
     let quarter_start_month = (d.month0() / 3) * 3 + 1;
-    NaiveDate::from_ymd_opt(d.year(), quarter_start_month, 1)
-        .and_then(|start| start.pred_opt())
-        .unwrap_or(d)
+    NaiveDate::from_ymd_opt(d.year(), quarter_start_month, 1).and_then(|start| start.pred_opt()).unwrap_or(d)
 }
 
 fn write_products(shelf: &Catalog, sink: &mut Sink) {
@@ -708,22 +652,15 @@ impl Book<'_> {
         let p = self.draw_profile();
         let branch = self.rng.gen_range(0..BRANCHES);
         let home = &CITIES[(branch / 2) as usize % CITIES.len()];
-        let city = if chance(&mut self.rng, 0.9) {
-            home
-        } else {
-            &CITIES[self.rng.gen_range(0..CITIES.len())]
-        };
+        let city = if chance(&mut self.rng, 0.9) { home } else { &CITIES[self.rng.gen_range(0..CITIES.len())] };
         let t = tier(p.aum);
         let unassigned = match t {
             Tier::Mass => 0.10,
             Tier::Wealth => 0.02,
             Tier::Hnw => 0.0,
         };
-        let advisor = if chance(&mut self.rng, unassigned) {
-            None
-        } else {
-            self.advisors.assign(&mut self.rng, branch, t)
-        };
+        let advisor =
+            if chance(&mut self.rng, unassigned) { None } else { self.advisors.assign(&mut self.rng, branch, t) };
 
         self.draw_holdings(&p);
         self.draw_transactions(&p);
@@ -745,16 +682,8 @@ impl Book<'_> {
         let licensed = institution && chance(rng, 0.10);
         let female = chance(rng, 0.5);
         let z = normal(rng);
-        let (mu, sigma) = if institution {
-            (INSTITUTION_MU, INSTITUTION_SIGMA)
-        } else {
-            (PERSON_MU, PERSON_SIGMA)
-        };
-        let aum = if chance(rng, 0.005) {
-            0
-        } else {
-            cents_f((mu + sigma * z).exp().min(2e9) * 100.0)
-        };
+        let (mu, sigma) = if institution { (INSTITUTION_MU, INSTITUTION_SIGMA) } else { (PERSON_MU, PERSON_SIGMA) };
+        let aum = if chance(rng, 0.005) { 0 } else { cents_f((mu + sigma * z).exp().min(2e9) * 100.0) };
 
         // age follows wealth loosely
         let age = if institution {
@@ -803,10 +732,7 @@ impl Book<'_> {
         } else {
             0.35 * z - 0.025 * (f64::from(age) - 45.0) + 0.9 * normal(rng)
         };
-        let rank = [-1.35, -0.45, 0.45, 1.25]
-            .iter()
-            .filter(|&&t| score >= t)
-            .count();
+        let rank = [-1.35, -0.45, 0.45, 1.25].iter().filter(|&&t| score >= t).count();
         let mut level = assessed.then_some(RISK_LEVELS[rank.min(4)]);
         let lowest = assessed && chance(rng, 0.01);
         if lowest {
@@ -820,28 +746,13 @@ impl Book<'_> {
         } else {
             let r = level.map_or(1.0, |l| f64::from(l.rank()));
             let x = 2.2 * (r - 1.0) + 0.08 * (f64::from(age) - 30.0) + 3.0 * normal(rng);
-            let cap = if institution {
-                20.0
-            } else {
-                f64::from(age.saturating_sub(18))
-            };
+            let cap = if institution { 20.0 } else { f64::from(age.saturating_sub(18)) };
             Some(x.round().clamp(0.0, cap) as u64)
         };
 
         // onboarding: before the first assessment, after the 18th birthday
-        let candidate = if chance(rng, 0.08) {
-            -rng.gen_range(0..365)
-        } else {
-            -rng.gen_range(365..=7300)
-        };
-        let first_assessment = self
-            .s
-            .assessments
-            .iter()
-            .map(|a| a.rel)
-            .min()
-            .unwrap_or(0)
-            .min(0);
+        let candidate = if chance(rng, 0.08) { -rng.gen_range(0..365) } else { -rng.gen_range(365..=7300) };
+        let first_assessment = self.s.assessments.iter().map(|a| a.rel).min().unwrap_or(0).min(0);
         let onboard_rel = if candidate > first_assessment {
             (first_assessment - rng.gen_range(0..=90)).max(adult_rel)
         } else {
@@ -854,22 +765,16 @@ impl Book<'_> {
             || net_assets.unwrap_or(0) >= 20_000_000 * 100
         {
             2
-        } else if aum >= 3_000_000 * 100
-            || income_v >= 500_000 * 100
-            || net_assets.unwrap_or(0) >= 10_000_000 * 100
-        {
+        } else if aum >= 3_000_000 * 100 || income_v >= 500_000 * 100 || net_assets.unwrap_or(0) >= 10_000_000 * 100 {
             1
         } else {
             0
         };
         let dormant = onboard_rel <= self.prev_quarter_end && chance(rng, 0.015);
         let deposit_only = aum > 0
-            && (level.is_none() && chance(rng, 0.7)
-                || aum < 50_000 * 100 && chance(rng, 0.3)
-                || chance(rng, 0.06));
+            && (level.is_none() && chance(rng, 0.7) || aum < 50_000 * 100 && chance(rng, 0.3) || chance(rng, 0.06));
         // about 10 % of clients are paid through us by an institution already written
-        let payroll = if !institution && age < 60 && !self.employers.is_empty() && chance(rng, 0.13)
-        {
+        let payroll = if !institution && age < 60 && !self.employers.is_empty() && chance(rng, 0.13) {
             let u: f64 = rng.gen();
             let i = ((self.employers.len() as f64) * u * u) as usize;
             self.employers.get(i.min(self.employers.len() - 1)).copied()
@@ -906,20 +811,14 @@ impl Book<'_> {
             return (founded, founded);
         }
         // born after `earliest_excl` and on or before `latest`: `age` full years at as-of
-        let latest = as_of
-            .checked_sub_months(Months::new(12 * age))
-            .unwrap_or(as_of);
-        let earliest_excl = as_of
-            .checked_sub_months(Months::new(12 * (age + 1)))
-            .unwrap_or(latest);
+        let latest = as_of.checked_sub_months(Months::new(12 * age)).unwrap_or(as_of);
+        let earliest_excl = as_of.checked_sub_months(Months::new(12 * (age + 1))).unwrap_or(latest);
         let span = (latest - earliest_excl).num_days().max(1);
         let mut birth = latest - chrono::Duration::days(self.rng.gen_range(0..span));
         if !(18..=95).contains(&age_at(birth, as_of)) {
             birth = latest;
         }
-        let adult = birth
-            .checked_add_months(Months::new(12 * 18))
-            .unwrap_or(as_of);
+        let adult = birth.checked_add_months(Months::new(12 * 18)).unwrap_or(as_of);
         (self.cal.rel(birth), self.cal.rel(adult).min(0))
     }
 
@@ -971,11 +870,7 @@ impl Book<'_> {
         self.s.older.clear();
         self.s.future.clear();
         if p.aum > 0 {
-            let cap = if p.lowest {
-                1
-            } else {
-                p.level.map_or(1, |l| l.rank())
-            };
+            let cap = if p.lowest { 1 } else { p.level.map_or(1, |l| l.rank()) };
             let menu = MENUS[usize::from(cap - 1).min(4)];
             let extras: u32 = if p.deposit_only {
                 u32::from(chance(rng, 0.45))
@@ -1004,30 +899,16 @@ impl Book<'_> {
                 if rest == 0 {
                     break;
                 }
-                let mut take = if j + 1 == extras {
-                    rest
-                } else {
-                    cents_f(rest as f64 * uniform(rng, 0.25, 0.65)).clamp(1, rest)
-                };
-                let category = if p.deposit_only {
-                    Cat::TimeDeposit
-                } else {
-                    weighted(rng, menu)
-                };
+                let mut take =
+                    if j + 1 == extras { rest } else { cents_f(rest as f64 * uniform(rng, 0.25, 0.65)).clamp(1, rest) };
+                let category = if p.deposit_only { Cat::TimeDeposit } else { weighted(rng, menu) };
                 // a few hold something above their tolerance
-                let max_risk = if chance(rng, 0.03) {
-                    (cap + 2).min(5)
-                } else {
-                    cap
-                };
+                let max_risk = if chance(rng, 0.03) { (cap + 2).min(5) } else { cap };
                 let on_sale_only = !chance(rng, 0.15);
-                let mut product =
-                    shelf.pick(rng, category, max_risk, on_sale_only, take, p.qualification);
+                let mut product = shelf.pick(rng, category, max_risk, on_sale_only, take, p.qualification);
                 if product.is_none() {
                     // buy the minimum when the client can afford it
-                    if let Some(q) =
-                        shelf.pick(rng, category, max_risk, on_sale_only, rest, p.qualification)
-                    {
+                    if let Some(q) = shelf.pick(rng, category, max_risk, on_sale_only, rest, p.qualification) {
                         let min = shelf.get(q).map_or(0, |x| x.min_cents);
                         take = cents_f(min as f64 * uniform(rng, 1.0, 1.6)).clamp(min.max(1), rest);
                         product = Some(q);
@@ -1058,11 +939,8 @@ impl Book<'_> {
         } else {
             if !cards.is_empty() && chance(rng, 0.22) {
                 let q = pick(rng, cards);
-                let v = if chance(rng, 0.1) {
-                    0
-                } else {
-                    cents_f((8.5 + 1.1 * normal(rng)).exp().min(200_000.0) * 100.0)
-                };
+                let v =
+                    if chance(rng, 0.1) { 0 } else { cents_f((8.5 + 1.1 * normal(rng)).exp().min(200_000.0) * 100.0) };
                 h.push((q, v));
             }
             if loans.len() >= 5 && chance(rng, 0.09) {
@@ -1080,11 +958,7 @@ impl Book<'_> {
         }
         // an older snapshot at the previous quarter-end for some
         if !p.dormant && p.onboard_rel <= self.prev_quarter_end && chance(rng, 0.25) {
-            let f = if chance(rng, 0.1) {
-                uniform(rng, 0.3, 2.0)
-            } else {
-                uniform(rng, 0.7, 1.3)
-            };
+            let f = if chance(rng, 0.1) { uniform(rng, 0.3, 2.0) } else { uniform(rng, 0.7, 1.3) };
             for &(q, v) in h.iter() {
                 if chance(rng, 0.9) {
                     let v = cents_f(v as f64 * f * uniform(rng, 0.9, 1.1));
@@ -1112,21 +986,15 @@ impl Book<'_> {
         let held = |h: &[(u16, u64)], rng: &mut ChaCha8Rng| -> Option<(u16, u64)> {
             let investment = |x: &&(u16, u64)| {
                 x.0 != shelf.current_account
-                    && shelf
-                        .get(x.0)
-                        .is_some_and(|p| p.category.line() != BusinessLine::Credit)
+                    && shelf.get(x.0).is_some_and(|p| p.category.line() != BusinessLine::Credit)
             };
             let n = h.iter().filter(investment).count();
             if n == 0 {
                 return None;
             }
-            h.iter()
-                .filter(investment)
-                .nth(rng.gen_range(0..n))
-                .copied()
+            h.iter().filter(investment).nth(rng.gen_range(0..n)).copied()
         };
-        let trader =
-            !p.deposit_only && p.level.is_some_and(|l| l >= RiskLevel::C3) && chance(rng, 0.04);
+        let trader = !p.deposit_only && p.level.is_some_and(|l| l >= RiskLevel::C3) && chance(rng, 0.04);
         let count: u32 = if lo > hi {
             0
         } else if p.dormant {
@@ -1174,11 +1042,7 @@ impl Book<'_> {
             ]
         };
         let base = (p.aum as f64).clamp(1_000.0 * 100.0, 3_000_000.0 * 100.0);
-        let cap = if p.lowest {
-            1
-        } else {
-            p.level.map_or(1, |l| l.rank())
-        };
+        let cap = if p.lowest { 1 } else { p.level.map_or(1, |l| l.rank()) };
         let menu = MENUS[usize::from(cap - 1).min(4)];
         for _ in 0..count {
             let mut kind = weighted(rng, kinds);
@@ -1186,19 +1050,11 @@ impl Book<'_> {
             let cents;
             match kind {
                 TxnKind::Buy => {
-                    let from_held = if chance(rng, 0.7) {
-                        held(&self.s.holdings, rng)
-                    } else {
-                        None
-                    };
+                    let from_held = if chance(rng, 0.7) { held(&self.s.holdings, rng) } else { None };
                     let q = match from_held {
                         Some((q, _)) if shelf.get(q).is_some_and(|x| x.on_sale) => Some(q),
                         _ => {
-                            let category = if p.deposit_only {
-                                Cat::TimeDeposit
-                            } else {
-                                weighted(rng, menu)
-                            };
+                            let category = if p.deposit_only { Cat::TimeDeposit } else { weighted(rng, menu) };
                             shelf
                                 .pick(rng, category, cap, true, u64::MAX, p.qualification)
                                 .or_else(|| shelf.pick(rng, Cat::MoneyFund, cap, true, u64::MAX, 0))
@@ -1209,11 +1065,7 @@ impl Book<'_> {
                     }
                     let min = q.and_then(|q| shelf.get(q)).map_or(0, |x| x.min_cents);
                     let amount = cents_f(base * 0.08 * (0.7 * normal(rng)).exp());
-                    let amount = if amount < min {
-                        cents_f(min as f64 * uniform(rng, 1.0, 1.5))
-                    } else {
-                        amount
-                    };
+                    let amount = if amount < min { cents_f(min as f64 * uniform(rng, 1.0, 1.5)) } else { amount };
                     product = q;
                     cents = round_down(amount, 100 * 100);
                 }
@@ -1226,18 +1078,10 @@ impl Book<'_> {
                                 let traded = shelf.get(q).is_some_and(|x| {
                                     matches!(
                                         x.category,
-                                        Cat::Stock
-                                            | Cat::Bond
-                                            | Cat::Futures
-                                            | Cat::Options
-                                            | Cat::Margin
+                                        Cat::Stock | Cat::Bond | Cat::Futures | Cat::Options | Cat::Margin
                                     )
                                 });
-                                kind = if traded {
-                                    TxnKind::Sell
-                                } else {
-                                    TxnKind::Redeem
-                                };
+                                kind = if traded { TxnKind::Sell } else { TxnKind::Redeem };
                             }
                             let share = if kind == TxnKind::Dividend {
                                 uniform(rng, 0.002, 0.03)
@@ -1263,32 +1107,17 @@ impl Book<'_> {
                         product = Some(shelf.current_account);
                     }
                     let x = cents_f(base * 0.03 * (0.8 * normal(rng)).exp()).max(100);
-                    cents = if x > 1_000 * 100 && chance(rng, 0.7) {
-                        round_down(x, 100 * 100)
-                    } else {
-                        x
-                    };
+                    cents = if x > 1_000 * 100 && chance(rng, 0.7) { round_down(x, 100 * 100) } else { x };
                 }
             }
-            let rel = if chance(rng, 0.0025) && !p.dormant {
-                rng.gen_range(1..=10)
-            } else {
-                rng.gen_range(lo..=hi)
-            };
+            let rel = if chance(rng, 0.0025) && !p.dormant { rng.gen_range(1..=10) } else { rng.gen_range(lo..=hi) };
             let (mut channel, mut secs) = txn_channel(rng, kind);
             if channel == Some("atm") && cents > 20_000 * 100 {
                 // too much for a cash machine
                 channel = Some("branch");
                 secs = time_between(rng, 9, 17);
             }
-            txns.push(Txn {
-                rel,
-                secs,
-                kind,
-                product,
-                cents,
-                channel,
-            });
+            txns.push(Txn { rel, secs, kind, product, cents, channel });
         }
 
         // salary paid through us (代发工资): the last six months
@@ -1335,21 +1164,10 @@ impl Book<'_> {
                     let parts = rng.gen_range(1..=3u32);
                     let each = cents_f(missing / f64::from(parts)) + 1;
                     for _ in 0..parts {
-                        let kind = if chance(rng, 0.5) {
-                            TxnKind::Withdraw
-                        } else {
-                            TxnKind::TransferOut
-                        };
+                        let kind = if chance(rng, 0.5) { TxnKind::Withdraw } else { TxnKind::TransferOut };
                         let (channel, secs) = txn_channel(rng, kind);
                         let rel = rng.gen_range(recent_lo..=0);
-                        txns.push(Txn {
-                            rel,
-                            secs,
-                            kind,
-                            product: None,
-                            cents: each,
-                            channel,
-                        });
+                        txns.push(Txn { rel, secs, kind, product: None, cents: each, channel });
                     }
                 }
             }
@@ -1357,20 +1175,10 @@ impl Book<'_> {
         // a single large outflow (需求预警) for some of the wealthy
         if p.aum >= 1_000_000 * 100 && !p.dormant && chance(rng, 0.08) {
             let hi_cents = (p.aum as f64 * 0.6).clamp(600_000.0 * 100.0, 5_000_000.0 * 100.0);
-            let cents = round_down(
-                cents_f(uniform(rng, 500_000.0 * 100.0, hi_cents)),
-                100 * 100,
-            );
+            let cents = round_down(cents_f(uniform(rng, 500_000.0 * 100.0, hi_cents)), 100 * 100);
             let rel = rng.gen_range((-59).max(p.onboard_rel)..=0);
             let (channel, secs) = txn_channel(rng, TxnKind::TransferOut);
-            txns.push(Txn {
-                rel,
-                secs,
-                kind: TxnKind::TransferOut,
-                product: None,
-                cents,
-                channel,
-            });
+            txns.push(Txn { rel, secs, kind: TxnKind::TransferOut, product: None, cents, channel });
         }
         txns.truncate(MAX_TXNS_PER_CLIENT as usize);
         txns.sort_by_key(|t| (t.rel, t.secs));
@@ -1395,18 +1203,13 @@ impl Book<'_> {
             let who = if chance(rng, 0.95) {
                 advisor
             } else {
-                self.advisors
-                    .assign(rng, branch, Tier::Mass)
-                    .unwrap_or(advisor)
+                self.advisors.assign(rng, branch, Tier::Mass).unwrap_or(advisor)
             };
             let channel = weighted(
                 rng,
                 &[
                     (InteractionChannel::Call, 35),
-                    (
-                        InteractionChannel::Visit,
-                        if t == Tier::Mass { 8 } else { 25 },
-                    ),
+                    (InteractionChannel::Visit, if t == Tier::Mass { 8 } else { 25 }),
                     (InteractionChannel::Email, 10),
                     (InteractionChannel::Message, 30),
                     (InteractionChannel::Event, 7),
@@ -1427,23 +1230,11 @@ impl Book<'_> {
     // ------------------------------------------------------------ rows
 
     #[allow(clippy::too_many_arguments)]
-    fn write_client(
-        &mut self,
-        n: u64,
-        p: &Profile,
-        branch: u32,
-        city: &City,
-        advisor: Option<u32>,
-        sink: &mut Sink,
-    ) {
+    fn write_client(&mut self, n: u64, p: &Profile, branch: u32, city: &City, advisor: Option<u32>, sink: &mut Sink) {
         let rng = &mut self.rng;
         let s = &mut self.s;
         // most were born where they live
-        let birthplace = if chance(rng, 0.7) {
-            city
-        } else {
-            &CITIES[rng.gen_range(0..CITIES.len())]
-        };
+        let birthplace = if chance(rng, 0.7) { city } else { &CITIES[rng.gen_range(0..CITIES.len())] };
         let district = pick(rng, birthplace.districts);
         let mut phone = [0u8; 11];
         phone[..3].copy_from_slice(pick(rng, PHONE_PREFIXES).as_bytes());
@@ -1506,10 +1297,7 @@ impl Book<'_> {
         }
 
         let declared_assets = if chance(rng, if p.institution { 0.5 } else { 0.3 }) {
-            Some(round_down(
-                cents_f(p.aum as f64 * uniform(rng, 1.0, 3.5)),
-                1_000 * 100,
-            ))
+            Some(round_down(cents_f(p.aum as f64 * uniform(rng, 1.0, 3.5)), 1_000 * 100))
         } else {
             None
         };
@@ -1538,12 +1326,7 @@ impl Book<'_> {
         };
         // a reported material change (stale assessment when after it)
         let material_change = if chance(rng, 0.03) {
-            let newest = s
-                .assessments
-                .iter()
-                .filter(|a| a.rel <= 0)
-                .map(|a| a.rel)
-                .max();
+            let newest = s.assessments.iter().filter(|a| a.rel <= 0).map(|a| a.rel).max();
             let lo = p.onboard_rel.max(-729);
             match newest {
                 Some(a) if a < 0 && chance(rng, 0.6) => Some(rng.gen_range(a + 1..=0)),
@@ -1561,10 +1344,7 @@ impl Book<'_> {
             row.raw(b"institution").text(&s.name).empty().empty();
         } else {
             let gender: &[u8] = if p.female { b"F" } else { b"M" };
-            row.raw(b"person")
-                .text(&s.name)
-                .raw(gender)
-                .raw(cal.date(p.birth_rel));
+            row.raw(b"person").text(&s.name).raw(gender).raw(cal.date(p.birth_rel));
         }
         row.raw(&id_number)
             .raw(&phone)
@@ -1584,9 +1364,7 @@ impl Book<'_> {
         } else {
             row.empty();
         }
-        row.opt_uint(p.experience)
-            .opt_id("C", p.payroll, self.client_width)
-            .raw(status.as_bytes());
+        row.opt_uint(p.experience).opt_id("C", p.payroll, self.client_width).raw(status.as_bytes());
         match material_change {
             Some(rel) => row.raw(cal.date(rel)),
             None => row.empty(),
@@ -1597,20 +1375,12 @@ impl Book<'_> {
     fn write_holdings(&mut self, n: u64, p: &Profile, sink: &mut Sink) {
         let current = if p.dormant { self.prev_quarter_end } else { 0 };
         let future = self.rng.gen_range(1..=30);
-        let snapshots: [(&[(u16, u64)], i32); 3] = [
-            (&self.s.older, self.prev_quarter_end),
-            (&self.s.holdings, current),
-            (&self.s.future, future),
-        ];
+        let snapshots: [(&[(u16, u64)], i32); 3] =
+            [(&self.s.older, self.prev_quarter_end), (&self.s.holdings, current), (&self.s.future, future)];
         for (rows, rel) in snapshots {
             let date = self.cal.date(rel);
             for &(q, v) in rows {
-                sink.row()
-                    .id("C", n, self.client_width)
-                    .id("P", u64::from(q) + 1, 4)
-                    .money(v)
-                    .raw(date)
-                    .end();
+                sink.row().id("C", n, self.client_width).id("P", u64::from(q) + 1, 4).money(v).raw(date).end();
             }
         }
     }
@@ -1666,18 +1436,13 @@ impl Book<'_> {
 fn txn_channel(rng: &mut ChaCha8Rng, kind: TxnKind) -> (Option<&'static str>, u32) {
     let channel = match kind {
         TxnKind::Dividend | TxnKind::Fee => None,
-        TxnKind::Deposit | TxnKind::Withdraw => Some(weighted(
-            rng,
-            &[("branch", 20), ("online", 15), ("mobile", 45), ("atm", 20)],
-        )),
-        TxnKind::TransferIn | TxnKind::TransferOut => Some(weighted(
-            rng,
-            &[("branch", 10), ("online", 30), ("mobile", 60)],
-        )),
-        _ => Some(weighted(
-            rng,
-            &[("branch", 25), ("online", 30), ("mobile", 45)],
-        )),
+        TxnKind::Deposit | TxnKind::Withdraw => {
+            Some(weighted(rng, &[("branch", 20), ("online", 15), ("mobile", 45), ("atm", 20)]))
+        }
+        TxnKind::TransferIn | TxnKind::TransferOut => {
+            Some(weighted(rng, &[("branch", 10), ("online", 30), ("mobile", 60)]))
+        }
+        _ => Some(weighted(rng, &[("branch", 25), ("online", 30), ("mobile", 45)])),
     };
     let secs = match channel {
         Some("branch") => time_between(rng, 9, 17),
@@ -1689,20 +1454,13 @@ fn txn_channel(rng: &mut ChaCha8Rng, kind: TxnKind) -> (Option<&'static str>, u3
 }
 
 fn assessment(rng: &mut ChaCha8Rng, rel: i32, level: RiskLevel, lowest: bool) -> Assessment {
-    let channel = if lowest || chance(rng, 0.55) {
-        Channel::Branch
-    } else {
-        Channel::Online
-    };
+    let channel = if lowest || chance(rng, 0.55) { Channel::Branch } else { Channel::Online };
     let secs = match channel {
         Channel::Branch => time_between(rng, 9, 17),
         Channel::Online => time_between(rng, 7, 23),
     };
-    let (horizon, varieties, goal) = if lowest {
-        (12, "fixed_income", Goal::Preservation)
-    } else {
-        profile(rng, level)
-    };
+    let (horizon, varieties, goal) =
+        if lowest { (12, "fixed_income", Goal::Preservation) } else { profile(rng, level) };
     Assessment {
         rel,
         secs,

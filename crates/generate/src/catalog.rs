@@ -4,9 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tierwise_domain::{
-    InvestorRequirement as Req, ProductCategory as Cat, ProductRisk as Risk, Variety,
-};
+use tierwise_domain::{InvestorRequirement as Req, ProductCategory as Cat, ProductRisk as Risk, Variety};
 
 /// The shelf does not depend on the book's seed.
 const SHELF_SEED: u64 = 0x7469_6572_7769_7365;
@@ -46,8 +44,8 @@ pub(crate) struct Catalog {
 
 /// Fund-house and issuer names of our own invention.
 const BRANDS: &[&str] = &[
-    "天衡", "泓远", "锦程", "和泰", "启元", "安澜", "鼎丰", "澄明", "云帆", "松柏", "青禾", "远山",
-    "弘毅", "睿信", "恒泽", "瀚海",
+    "天衡", "泓远", "锦程", "和泰", "启元", "安澜", "鼎丰", "澄明", "云帆", "松柏", "青禾", "远山", "弘毅", "睿信",
+    "恒泽", "瀚海",
 ];
 
 struct Draft<'a> {
@@ -97,103 +95,27 @@ impl Draft<'_> {
 impl Catalog {
     pub fn new() -> Catalog {
         let mut rng = ChaCha8Rng::seed_from_u64(SHELF_SEED);
-        let mut d = Draft {
-            rng: &mut rng,
-            products: Vec::with_capacity(240),
-        };
+        let mut d = Draft { rng: &mut rng, products: Vec::with_capacity(240) };
         let none = Req::None;
 
         // deposit line
-        d.add(
-            Cat::Deposit,
-            "活期储蓄存款".into(),
-            Risk::R1,
-            0,
-            1,
-            none,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Deposit,
-            "个人通知存款".into(),
-            Risk::R1,
-            0,
-            50_000,
-            none,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Deposit,
-            "单位活期存款".into(),
-            Risk::R1,
-            0,
-            1,
-            none,
-            0,
-            None,
-        );
-        for (label, months) in [
-            ("3个月", 3),
-            ("6个月", 6),
-            ("1年", 12),
-            ("2年", 24),
-            ("3年", 36),
-            ("5年", 60),
-        ] {
-            d.add(
-                Cat::TimeDeposit,
-                format!("整存整取定期存款{label}"),
-                Risk::R1,
-                months,
-                50,
-                none,
-                0,
-                None,
-            );
+        d.add(Cat::Deposit, "活期储蓄存款".into(), Risk::R1, 0, 1, none, 0, None);
+        d.add(Cat::Deposit, "个人通知存款".into(), Risk::R1, 0, 50_000, none, 0, None);
+        d.add(Cat::Deposit, "单位活期存款".into(), Risk::R1, 0, 1, none, 0, None);
+        for (label, months) in [("3个月", 3), ("6个月", 6), ("1年", 12), ("2年", 24), ("3年", 36), ("5年", 60)]
+        {
+            d.add(Cat::TimeDeposit, format!("整存整取定期存款{label}"), Risk::R1, months, 50, none, 0, None);
         }
-        d.add(
-            Cat::TimeDeposit,
-            "大额存单1年期".into(),
-            Risk::R1,
-            12,
-            200_000,
-            none,
-            0,
-            None,
-        );
-        d.add(
-            Cat::TimeDeposit,
-            "大额存单3年期".into(),
-            Risk::R1,
-            36,
-            200_000,
-            none,
-            0,
-            None,
-        );
+        d.add(Cat::TimeDeposit, "大额存单1年期".into(), Risk::R1, 12, 200_000, none, 0, None);
+        d.add(Cat::TimeDeposit, "大额存单3年期".into(), Risk::R1, 36, 200_000, none, 0, None);
         for n in 1..=10u32 {
             let b = d.brand();
             let months = d.pick(&[1, 3, 3, 6, 6, 12]);
             let min = d.pick(&[10_000, 10_000, 50_000]);
             let risk = if n % 4 == 0 { Risk::R2 } else { Risk::R1 };
             // the variety is stated on a few rows, as a core system might
-            let variety = if n == 3 {
-                Some(Variety::FixedIncome)
-            } else {
-                None
-            };
-            d.add(
-                Cat::StructuredDeposit,
-                format!("{b}结构性存款{n}期"),
-                risk,
-                months,
-                min,
-                none,
-                0,
-                variety,
-            );
+            let variety = if n == 3 { Some(Variety::FixedIncome) } else { None };
+            d.add(Cat::StructuredDeposit, format!("{b}结构性存款{n}期"), risk, months, min, none, 0, variety);
         }
 
         // wealth line, fixed income
@@ -201,16 +123,7 @@ impl Catalog {
             let b = d.brand();
             let share = if n % 2 == 0 { "B" } else { "A" };
             let fee = d.fee(20, 45);
-            d.add(
-                Cat::MoneyFund,
-                format!("{b}货币{share}"),
-                Risk::R1,
-                0,
-                1,
-                none,
-                fee,
-                None,
-            );
+            d.add(Cat::MoneyFund, format!("{b}货币{share}"), Risk::R1, 0, 1, none, fee, None);
         }
         for n in 1..=20u32 {
             let b = d.brand();
@@ -218,21 +131,8 @@ impl Catalog {
             let share = if n % 2 == 0 { "C" } else { "A" };
             let horizon = d.pick(&[0, 0, 0, 3, 6, 12]);
             let fee = d.fee(50, 90);
-            let risk = if kind == "可转债" {
-                Risk::R3
-            } else {
-                Risk::R2
-            };
-            d.add(
-                Cat::BondFund,
-                format!("{b}{kind}债券{share}"),
-                risk,
-                horizon,
-                10,
-                none,
-                fee,
-                None,
-            );
+            let risk = if kind == "可转债" { Risk::R3 } else { Risk::R2 };
+            d.add(Cat::BondFund, format!("{b}{kind}债券{share}"), risk, horizon, 10, none, fee, None);
         }
         for n in 1..=10u32 {
             let (name, risk, horizon, min) = match n {
@@ -243,11 +143,7 @@ impl Catalog {
                     100,
                 ),
                 5..=7 => (
-                    format!(
-                        "{}地方政府债({}期)",
-                        ["上海市", "广东省", "浙江省"][n as usize - 5],
-                        n
-                    ),
+                    format!("{}地方政府债({}期)", ["上海市", "广东省", "浙江省"][n as usize - 5], n),
                     Risk::R1,
                     60,
                     100,
@@ -276,16 +172,7 @@ impl Catalog {
             };
             let min = if n % 6 == 0 { 10_000 } else { 1 };
             let fee = d.fee(30, 80);
-            d.add(
-                Cat::WealthFixedIncome,
-                format!("{b}理财{series}{n}号"),
-                risk,
-                horizon,
-                min,
-                none,
-                fee,
-                None,
-            );
+            d.add(Cat::WealthFixedIncome, format!("{b}理财{series}{n}号"), risk, horizon, min, none, fee, None);
         }
 
         // wealth line, equity
@@ -300,51 +187,17 @@ impl Catalog {
                 "成长" => (Risk::R4, None),
                 _ => (if n % 3 == 0 { Risk::R4 } else { Risk::R3 }, None),
             };
-            d.add(
-                Cat::MixedFund,
-                format!("{b}{style}混合{share}"),
-                risk,
-                0,
-                10,
-                none,
-                fee,
-                variety,
-            );
+            d.add(Cat::MixedFund, format!("{b}{style}混合{share}"), risk, 0, 10, none, fee, variety);
         }
         for n in 1..=20u32 {
             let b = d.brand();
-            let theme = d.pick(&[
-                "消费",
-                "医疗",
-                "科技",
-                "新能源",
-                "高端制造",
-                "红利",
-                "金融地产",
-            ]);
+            let theme = d.pick(&["消费", "医疗", "科技", "新能源", "高端制造", "红利", "金融地产"]);
             let share = if n % 2 == 0 { "C" } else { "A" };
-            d.add(
-                Cat::EquityFund,
-                format!("{b}{theme}股票{share}"),
-                Risk::R4,
-                0,
-                10,
-                none,
-                150,
-                None,
-            );
+            d.add(Cat::EquityFund, format!("{b}{theme}股票{share}"), Risk::R4, 0, 10, none, 150, None);
         }
         for n in 1..=15u32 {
             let b = d.brand();
-            let index = d.pick(&[
-                "沪深300",
-                "中证500",
-                "中证1000",
-                "创业板",
-                "科创50",
-                "中证红利",
-                "上证50",
-            ]);
+            let index = d.pick(&["沪深300", "中证500", "中证1000", "创业板", "科创50", "中证红利", "上证50"]);
             let share = if n % 2 == 0 { "C" } else { "A" };
             let fee = d.fee(50, 80);
             let risk = if index == "沪深300" || index == "上证50" || index == "中证红利" {
@@ -352,43 +205,18 @@ impl Catalog {
             } else {
                 Risk::R4
             };
-            d.add(
-                Cat::IndexFund,
-                format!("{b}{index}指数{share}"),
-                risk,
-                0,
-                10,
-                none,
-                fee,
-                None,
-            );
+            d.add(Cat::IndexFund, format!("{b}{index}指数{share}"), risk, 0, 10, none, fee, None);
         }
         for n in 1..=10u32 {
             let b = d.brand();
-            let theme = d.pick(&[
-                "纳斯达克100",
-                "标普500",
-                "恒生科技",
-                "全球医疗",
-                "美元债",
-                "日经225",
-            ]);
+            let theme = d.pick(&["纳斯达克100", "标普500", "恒生科技", "全球医疗", "美元债", "日经225"]);
             let fee = d.fee(80, 150);
             let (risk, variety) = match theme {
                 "美元债" => (Risk::R3, Some(Variety::FixedIncome)),
                 "恒生科技" => (Risk::R5, None),
                 _ => (Risk::R4, None),
             };
-            d.add(
-                Cat::QdiiFund,
-                format!("{b}{theme}(QDII){n}"),
-                risk,
-                0,
-                10,
-                none,
-                fee,
-                variety,
-            );
+            d.add(Cat::QdiiFund, format!("{b}{theme}(QDII){n}"), risk, 0, 10, none, fee, variety);
             if n % 2 == 0 {
                 if let Some(p) = d.products.last_mut() {
                     p.currency = "USD";
@@ -400,16 +228,7 @@ impl Catalog {
             let w = d.pick(crate::lists::FIRM_WORDS);
             let ind = d.pick(crate::lists::INDUSTRIES);
             let risk = if n % 3 == 0 { Risk::R5 } else { Risk::R4 };
-            d.add(
-                Cat::Stock,
-                format!("{w}{ind}(A股)"),
-                risk,
-                0,
-                100,
-                none,
-                0,
-                None,
-            );
+            d.add(Cat::Stock, format!("{w}{ind}(A股)"), risk, 0, 100, none, 0, None);
         }
         for n in 1..=8u32 {
             let b = d.brand();
@@ -447,147 +266,27 @@ impl Catalog {
         }
 
         // wealth line, derivatives and complex
-        d.add(
-            Cat::Futures,
-            "商品期货账户".into(),
-            Risk::R5,
-            0,
-            50_000,
-            Req::Qualified,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Futures,
-            "股指期货账户".into(),
-            Risk::R5,
-            0,
-            500_000,
-            Req::Professional,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Futures,
-            "国债期货账户".into(),
-            Risk::R5,
-            0,
-            500_000,
-            Req::Qualified,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Options,
-            "50ETF期权账户".into(),
-            Risk::R5,
-            0,
-            500_000,
-            Req::Qualified,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Options,
-            "300ETF期权账户".into(),
-            Risk::R5,
-            0,
-            500_000,
-            Req::Qualified,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Options,
-            "场外个股期权".into(),
-            Risk::R5,
-            3,
-            1_000_000,
-            Req::Professional,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Margin,
-            "融资融券信用账户".into(),
-            Risk::R5,
-            0,
-            500_000,
-            Req::Qualified,
-            0,
-            None,
-        );
-        d.add(
-            Cat::Margin,
-            "转融通证券出借".into(),
-            Risk::R5,
-            0,
-            500_000,
-            Req::Professional,
-            0,
-            None,
-        );
+        d.add(Cat::Futures, "商品期货账户".into(), Risk::R5, 0, 50_000, Req::Qualified, 0, None);
+        d.add(Cat::Futures, "股指期货账户".into(), Risk::R5, 0, 500_000, Req::Professional, 0, None);
+        d.add(Cat::Futures, "国债期货账户".into(), Risk::R5, 0, 500_000, Req::Qualified, 0, None);
+        d.add(Cat::Options, "50ETF期权账户".into(), Risk::R5, 0, 500_000, Req::Qualified, 0, None);
+        d.add(Cat::Options, "300ETF期权账户".into(), Risk::R5, 0, 500_000, Req::Qualified, 0, None);
+        d.add(Cat::Options, "场外个股期权".into(), Risk::R5, 3, 1_000_000, Req::Professional, 0, None);
+        d.add(Cat::Margin, "融资融券信用账户".into(), Risk::R5, 0, 500_000, Req::Qualified, 0, None);
+        d.add(Cat::Margin, "转融通证券出借".into(), Risk::R5, 0, 500_000, Req::Professional, 0, None);
         for n in 1..=6u32 {
             let b = d.brand();
             let kind = d.pick(&["挂钩沪深300", "雪球", "鲨鱼鳍", "挂钩黄金"]);
             let horizon = d.pick(&[6, 12, 24]);
             let fee = d.fee(50, 100);
-            let (min, req) = if kind == "雪球" {
-                (1_000_000, Req::Qualified)
-            } else {
-                (100_000, none)
-            };
-            let risk = if kind == "鲨鱼鳍" {
-                Risk::R4
-            } else {
-                Risk::R5
-            };
-            let variety = if kind == "挂钩黄金" {
-                Some(Variety::Derivative)
-            } else {
-                None
-            };
-            d.add(
-                Cat::StructuredNote,
-                format!("{b}{kind}收益凭证{n}号"),
-                risk,
-                horizon,
-                min,
-                req,
-                fee,
-                variety,
-            );
+            let (min, req) = if kind == "雪球" { (1_000_000, Req::Qualified) } else { (100_000, none) };
+            let risk = if kind == "鲨鱼鳍" { Risk::R4 } else { Risk::R5 };
+            let variety = if kind == "挂钩黄金" { Some(Variety::Derivative) } else { None };
+            d.add(Cat::StructuredNote, format!("{b}{kind}收益凭证{n}号"), risk, horizon, min, req, fee, variety);
         }
-        d.add(
-            Cat::LeveragedFund,
-            "沪深300两倍杠杆ETF".into(),
-            Risk::R5,
-            0,
-            10,
-            none,
-            100,
-            None,
-        );
-        d.add(
-            Cat::LeveragedFund,
-            "创业板两倍杠杆ETF".into(),
-            Risk::R5,
-            0,
-            10,
-            none,
-            100,
-            None,
-        );
-        d.add(
-            Cat::LeveragedFund,
-            "纳指三倍杠杆(QDII)".into(),
-            Risk::R5,
-            0,
-            50_000,
-            Req::Professional,
-            150,
-            None,
-        );
+        d.add(Cat::LeveragedFund, "沪深300两倍杠杆ETF".into(), Risk::R5, 0, 10, none, 100, None);
+        d.add(Cat::LeveragedFund, "创业板两倍杠杆ETF".into(), Risk::R5, 0, 10, none, 100, None);
+        d.add(Cat::LeveragedFund, "纳指三倍杠杆(QDII)".into(), Risk::R5, 0, 50_000, Req::Professional, 150, None);
 
         // insurance line
         for n in 1..=12u32 {
@@ -602,16 +301,7 @@ impl Catalog {
                 _ => ("分红型保险", Risk::R2, 120, None),
             };
             let fee = d.fee(80, 150);
-            d.add(
-                Cat::Insurance,
-                format!("{b}人寿{series}{kind}"),
-                risk,
-                horizon,
-                10_000,
-                none,
-                fee,
-                variety,
-            );
+            d.add(Cat::Insurance, format!("{b}人寿{series}{kind}"), risk, horizon, 10_000, none, fee, variety);
         }
 
         // credit line (liabilities)
@@ -625,8 +315,7 @@ impl Catalog {
         ] {
             d.add(Cat::Loan, name.into(), Risk::R1, horizon, 0, none, 0, None);
         }
-        for name in ["标准信用卡(普卡)", "金卡信用卡", "白金信用卡", "联名信用卡"]
-        {
+        for name in ["标准信用卡(普卡)", "金卡信用卡", "白金信用卡", "联名信用卡"] {
             d.add(Cat::CreditCard, name.into(), Risk::R1, 0, 0, none, 0, None);
         }
 
@@ -650,11 +339,7 @@ impl Catalog {
                 v.push(i as u16);
             }
         }
-        Catalog {
-            products,
-            by_category,
-            current_account: 0,
-        }
+        Catalog { products, by_category, current_account: 0 }
     }
 
     pub fn get(&self, i: u16) -> Option<&ProductSpec> {
@@ -692,10 +377,7 @@ impl Catalog {
 
     /// Products of a category (for tests and credit choices).
     pub fn of(&self, category: Cat) -> &[u16] {
-        self.by_category
-            .get(category as usize)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.by_category.get(category as usize).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
@@ -716,11 +398,7 @@ mod tests {
     #[test]
     fn shelf_covers_every_category_with_sensible_ratings() {
         let c = Catalog::new();
-        assert!(
-            (150..=300).contains(&c.products.len()),
-            "{}",
-            c.products.len()
-        );
+        assert!((150..=300).contains(&c.products.len()), "{}", c.products.len());
         for cat in Cat::ALL {
             assert!(!c.of(*cat).is_empty(), "{cat} has no product");
         }
@@ -737,10 +415,7 @@ mod tests {
                 assert!(p.on_sale);
             }
         }
-        assert_eq!(
-            c.products[usize::from(c.current_account)].name,
-            "活期储蓄存款"
-        );
+        assert_eq!(c.products[usize::from(c.current_account)].name, "活期储蓄存款");
         assert!(c.products.iter().any(|p| !p.on_sale));
         assert!(c.products.iter().any(|p| p.currency == "USD"));
         assert!(c.products.iter().any(|p| p.variety.is_some()));

@@ -44,18 +44,10 @@ pub struct Summary {
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
     #[error("cannot create the output directory {}: {source}", path.display())]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "the as-of date {0} is too close to the limits of the calendar to date a book around it"
-    )]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("the as-of date {0} is too close to the limits of the calendar to date a book around it")]
     DateOutOfRange(NaiveDate),
 }
 
@@ -78,15 +70,8 @@ pub const FILES: [(&str, &[&str]); 7] = tierwise_domain::import_format::FILES;
 /// if missing). Each file is written as `<name>.tmp` and renamed when the whole
 /// book is done, so an interrupted run never leaves a truncated `.csv` behind.
 /// `progress` is called now and then with the number of clients written so far.
-pub fn generate(
-    opts: &GenerateOptions,
-    out: &Path,
-    progress: &mut dyn FnMut(u64),
-) -> Result<Summary, GenerateError> {
-    std::fs::create_dir_all(out).map_err(|source| GenerateError::CreateDir {
-        path: out.to_path_buf(),
-        source,
-    })?;
+pub fn generate(opts: &GenerateOptions, out: &Path, progress: &mut dyn FnMut(u64)) -> Result<Summary, GenerateError> {
+    std::fs::create_dir_all(out).map_err(|source| GenerateError::CreateDir { path: out.to_path_buf(), source })?;
     let mut sinks = book::Sinks::create(out)?;
     let summary = book::write(opts, &mut sinks, progress)?;
     sinks.finish()?;

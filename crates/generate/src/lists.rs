@@ -143,46 +143,16 @@ pub(crate) struct City {
 
 /// Ten cities; branch `i` (0-based) is in city `i / 2`.
 pub(crate) const CITIES: &[City] = &[
-    City {
-        name: "上海",
-        districts: &["310101", "310104", "310105", "310115"],
-    },
-    City {
-        name: "北京",
-        districts: &["110101", "110102", "110105", "110108"],
-    },
-    City {
-        name: "深圳",
-        districts: &["440303", "440304", "440305", "440306"],
-    },
-    City {
-        name: "广州",
-        districts: &["440103", "440104", "440105", "440106"],
-    },
-    City {
-        name: "杭州",
-        districts: &["330102", "330105", "330106", "330108"],
-    },
-    City {
-        name: "南京",
-        districts: &["320102", "320104", "320105", "320106"],
-    },
-    City {
-        name: "成都",
-        districts: &["510104", "510105", "510106", "510107"],
-    },
-    City {
-        name: "武汉",
-        districts: &["420102", "420103", "420104", "420106"],
-    },
-    City {
-        name: "苏州",
-        districts: &["320505", "320506", "320507", "320508"],
-    },
-    City {
-        name: "天津",
-        districts: &["120101", "120102", "120103", "120104"],
-    },
+    City { name: "上海", districts: &["310101", "310104", "310105", "310115"] },
+    City { name: "北京", districts: &["110101", "110102", "110105", "110108"] },
+    City { name: "深圳", districts: &["440303", "440304", "440305", "440306"] },
+    City { name: "广州", districts: &["440103", "440104", "440105", "440106"] },
+    City { name: "杭州", districts: &["330102", "330105", "330106", "330108"] },
+    City { name: "南京", districts: &["320102", "320104", "320105", "320106"] },
+    City { name: "成都", districts: &["510104", "510105", "510106", "510107"] },
+    City { name: "武汉", districts: &["420102", "420103", "420104", "420106"] },
+    City { name: "苏州", districts: &["320505", "320506", "320507", "320508"] },
+    City { name: "天津", districts: &["120101", "120102", "120103", "120104"] },
 ];
 
 /// Branches of the bank.
@@ -212,14 +182,8 @@ pub(crate) const OCCUPATIONS: &[&str] = &[
 ];
 
 /// Occupations of the wealthier.
-pub(crate) const OCCUPATIONS_WEALTHY: &[&str] = &[
-    "私营企业主",
-    "企业管理人员",
-    "企业高级管理人员",
-    "医生",
-    "律师",
-    "金融从业人员",
-];
+pub(crate) const OCCUPATIONS_WEALTHY: &[&str] =
+    &["私营企业主", "企业管理人员", "企业高级管理人员", "医生", "律师", "金融从业人员"];
 
 pub(crate) const RETIRED: &str = "退休人员";
 pub(crate) const STUDENT: &str = "学生";
@@ -303,9 +267,8 @@ pub(crate) const OUTCOMES: &[&str] = &[
 
 /// Phone number prefixes of mainland mobile networks.
 pub(crate) const PHONE_PREFIXES: &[&str] = &[
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152",
-    "153", "155", "156", "157", "158", "159", "180", "181", "182", "183", "184", "185", "186",
-    "187", "188", "189",
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
+    "157", "158", "159", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189",
 ];
 
 /// Reserved example domains (RFC 2606): no address can reach a real person.

@@ -26,21 +26,11 @@ impl Sink {
     pub fn create(dir: &Path, (name, header): (&str, &[&str])) -> Result<Sink, GenerateError> {
         let path = dir.join(name);
         let tmp = dir.join(format!("{name}.tmp"));
-        let file = File::create(&tmp).map_err(|source| GenerateError::Write {
-            path: tmp.clone(),
-            source,
-        })?;
+        let file = File::create(&tmp).map_err(|source| GenerateError::Write { path: tmp.clone(), source })?;
         let mut buf = Vec::with_capacity(FLUSH_AT + (64 << 10));
         buf.extend_from_slice(header.join(",").as_bytes());
         buf.push(b'\n');
-        Ok(Sink {
-            buf,
-            file,
-            tmp,
-            path,
-            rows: 0,
-            finished: false,
-        })
+        Ok(Sink { buf, file, tmp, path, rows: 0, finished: false })
     }
 
     /// Starts a data row.
@@ -57,12 +47,7 @@ impl Sink {
     }
 
     fn flush(&mut self) -> Result<(), GenerateError> {
-        self.file
-            .write_all(&self.buf)
-            .map_err(|source| GenerateError::Write {
-                path: self.tmp.clone(),
-                source,
-            })?;
+        self.file.write_all(&self.buf).map_err(|source| GenerateError::Write { path: self.tmp.clone(), source })?;
         self.buf.clear();
         Ok(())
     }
@@ -70,14 +55,9 @@ impl Sink {
     /// Writes what is left and gives the file its final name.
     pub fn finish(&mut self) -> Result<(), GenerateError> {
         self.flush()?;
-        self.file.flush().map_err(|source| GenerateError::Write {
-            path: self.tmp.clone(),
-            source,
-        })?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|source| GenerateError::Write {
-            path: self.path.clone(),
-            source,
-        })?;
+        self.file.flush().map_err(|source| GenerateError::Write { path: self.tmp.clone(), source })?;
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|source| GenerateError::Write { path: self.path.clone(), source })?;
         self.finished = true;
         Ok(())
     }
@@ -276,20 +256,9 @@ mod tests {
     #[test]
     fn numbers_money_rates_and_ids_are_plain() {
         let s = row(|r| {
-            r.uint(0)
-                .uint(1234567890)
-                .money(12345678)
-                .money(5)
-                .money(0)
-                .rate(35)
-                .rate(150)
-                .rate(0)
-                .id("C", 42, 7);
+            r.uint(0).uint(1234567890).money(12345678).money(5).money(0).rate(35).rate(150).rate(0).id("C", 42, 7);
         });
-        assert_eq!(
-            s,
-            "0,1234567890,123456.78,0.05,0.00,0.0035,0.0150,0,C0000042\n"
-        );
+        assert_eq!(s, "0,1234567890,123456.78,0.05,0.00,0.0035,0.0150,0,C0000042\n");
         assert_eq!(
             row(|r| {
                 r.id("T", 123_456_789, 8);
@@ -304,12 +273,7 @@ mod tests {
     #[test]
     fn text_is_quoted_only_when_needed() {
         let s = row(|r| {
-            r.text("张伟")
-                .text("a,b")
-                .text("say \"hi\"")
-                .empty()
-                .opt_text(None)
-                .bool(true);
+            r.text("张伟").text("a,b").text("say \"hi\"").empty().opt_text(None).bool(true);
         });
         assert_eq!(s, "张伟,\"a,b\",\"say \"\"hi\"\"\",,,true\n");
     }

@@ -17,25 +17,9 @@ fn as_of() -> chrono::NaiveDate {
 
 fn run(clients: u64, seed: u64, dir: &Path) -> Summary {
     let mut calls = Vec::new();
-    let summary = generate(
-        &GenerateOptions {
-            clients,
-            seed,
-            as_of: as_of(),
-        },
-        dir,
-        &mut |n| calls.push(n),
-    )
-    .unwrap();
-    assert_eq!(
-        calls.last(),
-        Some(&clients),
-        "progress ends with the number of clients"
-    );
-    assert!(
-        calls.windows(2).all(|w| w[0] <= w[1]),
-        "progress only grows"
-    );
+    let summary = generate(&GenerateOptions { clients, seed, as_of: as_of() }, dir, &mut |n| calls.push(n)).unwrap();
+    assert_eq!(calls.last(), Some(&clients), "progress ends with the number of clients");
+    assert!(calls.windows(2).all(|w| w[0] <= w[1]), "progress only grows");
     summary
 }
 
@@ -69,10 +53,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
             }
         }
     }
-    assert!(
-        field.is_empty() && row.is_empty(),
-        "the file ends with a line break"
-    );
+    assert!(field.is_empty() && row.is_empty(), "the file ends with a line break");
     rows
 }
 
@@ -93,10 +74,7 @@ impl Table {
         Table { header, rows }
     }
     fn col(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name}"))
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
     }
     /// Values of a column, row by row.
     fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
@@ -146,8 +124,7 @@ fn date(s: &str) -> chrono::NaiveDate {
 
 fn ts(s: &str) -> chrono::NaiveDateTime {
     assert_eq!(s.len(), 19, "{s}");
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 fn share(part: usize, whole: usize) -> f64 {
@@ -161,21 +138,13 @@ fn the_same_seed_gives_the_same_bytes() {
     let sb = run(3_000, 11, b.path());
     assert_eq!(sa, sb);
     for (name, _) in FILES {
-        let (x, y) = (
-            std::fs::read(a.path().join(name)).unwrap(),
-            std::fs::read(b.path().join(name)).unwrap(),
-        );
+        let (x, y) = (std::fs::read(a.path().join(name)).unwrap(), std::fs::read(b.path().join(name)).unwrap());
         assert!(x == y, "{name} differs between two runs with the same seed");
     }
-    let names: BTreeSet<_> = std::fs::read_dir(a.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let names: BTreeSet<_> =
+        std::fs::read_dir(a.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     let expected: BTreeSet<_> = FILES.iter().map(|f| f.0.to_string()).collect();
-    assert_eq!(
-        names, expected,
-        "exactly the seven files, no temporary file left"
-    );
+    assert_eq!(names, expected, "exactly the seven files, no temporary file left");
 }
 
 #[test]
@@ -183,16 +152,8 @@ fn another_seed_gives_another_book() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     run(1_000, 1, a.path());
     run(1_000, 2, b.path());
-    for name in [
-        "clients.csv",
-        "holdings.csv",
-        "transactions.csv",
-        "assessments.csv",
-    ] {
-        let (x, y) = (
-            std::fs::read(a.path().join(name)).unwrap(),
-            std::fs::read(b.path().join(name)).unwrap(),
-        );
+    for name in ["clients.csv", "holdings.csv", "transactions.csv", "assessments.csv"] {
+        let (x, y) = (std::fs::read(a.path().join(name)).unwrap(), std::fs::read(b.path().join(name)).unwrap());
         assert!(x != y, "{name} is the same for two seeds");
     }
 }
@@ -220,10 +181,7 @@ fn headers_are_the_columns_of_the_import_format() {
 fn an_empty_book_has_headers_and_the_product_shelf() {
     let dir = tempfile::tempdir().unwrap();
     let s = run(0, 3, &dir.path().join("nested/out"));
-    assert_eq!(
-        (s.clients, s.advisors, s.holdings, s.transactions),
-        (0, 0, 0, 0)
-    );
+    assert_eq!((s.clients, s.advisors, s.holdings, s.transactions), (0, 0, 0, 0));
     assert!(s.products >= 150);
 }
 
@@ -269,38 +227,19 @@ fn every_value_is_spelled_as_the_domain_parses_it() {
         opt(c("birth_date")).map(parse_date).transpose().unwrap();
         parse_date(c("onboarded_at")).unwrap();
         ProfessionalStatus::parse(c("professional_status")).unwrap();
-        for m in [
-            "annual_income",
-            "declared_financial_assets",
-            "declared_liabilities",
-            "net_assets",
-        ] {
+        for m in ["annual_income", "declared_financial_assets", "declared_liabilities", "net_assets"] {
             opt(c(m)).map(parse_money).transpose().unwrap();
         }
-        opt(c("licensed_financial_institution"))
-            .map(parse_bool)
-            .transpose()
-            .unwrap();
-        opt(c("experience_years"))
-            .map(|s| s.parse::<u32>())
-            .transpose()
-            .unwrap();
-        opt(c("material_change_at"))
-            .map(parse_date)
-            .transpose()
-            .unwrap();
+        opt(c("licensed_financial_institution")).map(parse_bool).transpose().unwrap();
+        opt(c("experience_years")).map(|s| s.parse::<u32>()).transpose().unwrap();
+        opt(c("material_change_at")).map(parse_date).transpose().unwrap();
         assert!(date(c("onboarded_at")) <= as_of());
         let phone = c("phone");
-        assert!(
-            phone.len() == 11 && phone.bytes().all(|b| b.is_ascii_digit()),
-            "{phone}"
-        );
+        assert!(phone.len() == 11 && phone.bytes().all(|b| b.is_ascii_digit()), "{phone}");
         assert!(["13", "15", "18"].contains(&&phone[..2]), "{phone}");
         assert_eq!(c("id_number").len(), 18);
         if kind == ClientKind::Person {
-            assert!(
-                !c("name").is_empty() && !c("gender").is_empty() && !c("birth_date").is_empty()
-            );
+            assert!(!c("name").is_empty() && !c("gender").is_empty() && !c("birth_date").is_empty());
             assert!(c("net_assets").is_empty() && c("licensed_financial_institution").is_empty());
             // the identity number carries the birth date and the sex
             let id = c("id_number").as_bytes();
@@ -316,9 +255,7 @@ fn every_value_is_spelled_as_the_domain_parses_it() {
     }
     for r in &b.advisors.rows {
         AdvisorTitle::parse(&r[b.advisors.col("title")]).unwrap();
-        r[b.advisors.col("experience_years")]
-            .parse::<u32>()
-            .unwrap();
+        r[b.advisors.col("experience_years")].parse::<u32>().unwrap();
         r[b.advisors.col("capacity")].parse::<u32>().unwrap();
     }
     for r in &b.products.rows {
@@ -342,10 +279,7 @@ fn every_value_is_spelled_as_the_domain_parses_it() {
         let c = |n: &str| r[b.transactions.col(n)].as_str();
         ts(c("ts"));
         TxnKind::parse(c("kind")).unwrap();
-        assert!(
-            parse_money(c("amount")).unwrap() > Decimal::ZERO,
-            "amounts are positive"
-        );
+        assert!(parse_money(c("amount")).unwrap() > Decimal::ZERO, "amounts are positive");
         assert!(channels.contains(&c("channel")), "{}", c("channel"));
     }
     for r in &b.assessments.rows {
@@ -387,17 +321,12 @@ fn every_reference_resolves() {
         assert!(a.is_empty() || advisors.contains(a.as_str()), "advisor {a}");
         let e = &r[b.clients.col("payroll_employer_id")];
         if !e.is_empty() {
-            let at = institutions
-                .get(e.as_str())
-                .unwrap_or_else(|| panic!("employer {e} is not an institution"));
+            let at = institutions.get(e.as_str()).unwrap_or_else(|| panic!("employer {e} is not an institution"));
             assert!(*at < i, "the employer is written before its employees");
         }
     }
     for r in &b.holdings.rows {
-        assert!(
-            clients.contains(r[0].as_str()) && products.contains(r[1].as_str()),
-            "{r:?}"
-        );
+        assert!(clients.contains(r[0].as_str()) && products.contains(r[1].as_str()), "{r:?}");
     }
     for r in &b.transactions.rows {
         let p = &r[b.transactions.col("product_id")];
@@ -408,18 +337,11 @@ fn every_reference_resolves() {
         assert!(clients.contains(r[0].as_str()), "{r:?}");
     }
     for r in &b.interactions.rows {
-        assert!(
-            clients.contains(r[0].as_str()) && advisors.contains(r[1].as_str()),
-            "{r:?}"
-        );
+        assert!(clients.contains(r[0].as_str()) && advisors.contains(r[1].as_str()), "{r:?}");
     }
     // one snapshot row per client, product and date
-    let keys: BTreeSet<(&str, &str, &str)> = b
-        .holdings
-        .rows
-        .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str(), r[3].as_str()))
-        .collect();
+    let keys: BTreeSet<(&str, &str, &str)> =
+        b.holdings.rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[3].as_str())).collect();
     assert_eq!(keys.len(), b.holdings.rows.len(), "no duplicate holding");
 }
 
@@ -451,26 +373,14 @@ fn persons_are_aged_18_to_95_and_two_percent_are_institutions() {
 fn a_leap_day_as_of_dates_everything_correctly() {
     let dir = tempfile::tempdir().unwrap();
     let d = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
-    generate(
-        &GenerateOptions {
-            clients: 2_000,
-            seed: 5,
-            as_of: d,
-        },
-        dir.path(),
-        &mut |_| {},
-    )
-    .unwrap();
+    generate(&GenerateOptions { clients: 2_000, seed: 5, as_of: d }, dir.path(), &mut |_| {}).unwrap();
     let clients = Table::read(dir.path(), "clients.csv");
     for b in clients.values("birth_date").filter(|b| !b.is_empty()) {
         assert!((18..=95).contains(&age_at(date(b), d)), "{b}");
     }
     let holdings = Table::read(dir.path(), "holdings.csv");
     let dates: BTreeSet<&str> = holdings.values("as_of").collect();
-    assert!(
-        dates.contains("2024-02-29") && dates.contains("2023-12-31"),
-        "{dates:?}"
-    );
+    assert!(dates.contains("2024-02-29") && dates.contains("2023-12-31"), "{dates:?}");
 }
 
 /// AUM as the classification counts it: the newest snapshot on or before
@@ -480,12 +390,7 @@ fn aum_by_client(b: &Book) -> BTreeMap<String, Decimal> {
         .products
         .rows
         .iter()
-        .filter(|r| {
-            matches!(
-                r[b.products.col("category")].as_str(),
-                "loan" | "credit_card"
-            )
-        })
+        .filter(|r| matches!(r[b.products.col("category")].as_str(), "loan" | "credit_card"))
         .map(|r| r[0].as_str())
         .collect();
     let mut newest: BTreeMap<&str, chrono::NaiveDate> = BTreeMap::new();
@@ -496,11 +401,8 @@ fn aum_by_client(b: &Book) -> BTreeMap<String, Decimal> {
             *e = (*e).max(d);
         }
     }
-    let mut aum: BTreeMap<String, Decimal> = b
-        .clients
-        .values("client_id")
-        .map(|c| (c.to_string(), Decimal::ZERO))
-        .collect();
+    let mut aum: BTreeMap<String, Decimal> =
+        b.clients.values("client_id").map(|c| (c.to_string(), Decimal::ZERO)).collect();
     for r in &b.holdings.rows {
         if newest.get(r[0].as_str()) == Some(&date(&r[3])) && !credit.contains(r[1].as_str()) {
             *aum.get_mut(&r[0]).unwrap() += parse_money(&r[2]).unwrap();
@@ -527,67 +429,31 @@ fn tiers_are_85_14_1_in_the_counted_snapshot() {
 #[test]
 fn snapshots_are_mostly_current_with_some_older_and_a_few_future_ones() {
     let b = book();
-    let current = b
-        .holdings
-        .values("as_of")
-        .filter(|d| date(d) == as_of())
-        .count();
-    let older: BTreeSet<&str> = b
-        .holdings
-        .rows
-        .iter()
-        .filter(|r| date(&r[3]) < as_of())
-        .map(|r| r[0].as_str())
-        .collect();
-    let future: BTreeSet<&str> = b
-        .holdings
-        .rows
-        .iter()
-        .filter(|r| date(&r[3]) > as_of())
-        .map(|r| r[0].as_str())
-        .collect();
+    let current = b.holdings.values("as_of").filter(|d| date(d) == as_of()).count();
+    let older: BTreeSet<&str> =
+        b.holdings.rows.iter().filter(|r| date(&r[3]) < as_of()).map(|r| r[0].as_str()).collect();
+    let future: BTreeSet<&str> =
+        b.holdings.rows.iter().filter(|r| date(&r[3]) > as_of()).map(|r| r[0].as_str()).collect();
     let per_client = current as f64 / N as f64;
     eprintln!(
         "holdings in the newest snapshot per client {per_client:.2}; older {} future {}",
         older.len(),
         future.len()
     );
-    assert!(
-        (3.4..=4.6).contains(&per_client),
-        "holdings per client {per_client}"
-    );
+    assert!((3.4..=4.6).contains(&per_client), "holdings per client {per_client}");
     assert!(share(older.len(), N as usize) > 0.1);
-    assert!(
-        !future.is_empty() && share(future.len(), N as usize) < 0.02,
-        "future snapshots {}",
-        future.len()
-    );
+    assert!(!future.is_empty() && share(future.len(), N as usize) < 0.02, "future snapshots {}", future.len());
 
     // deposit-only clients and clients with credit exist
-    let category: BTreeMap<&str, &str> = b
-        .products
-        .rows
-        .iter()
-        .map(|r| (r[0].as_str(), r[b.products.col("category")].as_str()))
-        .collect();
+    let category: BTreeMap<&str, &str> =
+        b.products.rows.iter().map(|r| (r[0].as_str(), r[b.products.col("category")].as_str())).collect();
     let mut cats: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for r in &b.holdings.rows {
-        cats.entry(r[0].as_str())
-            .or_default()
-            .insert(category[r[1].as_str()]);
+        cats.entry(r[0].as_str()).or_default().insert(category[r[1].as_str()]);
     }
-    let deposit_only = cats
-        .values()
-        .filter(|c| c.iter().all(|x| matches!(*x, "deposit" | "time_deposit")))
-        .count();
-    let credit = cats
-        .values()
-        .filter(|c| c.contains("loan") || c.contains("credit_card"))
-        .count();
-    assert!(
-        share(deposit_only, N as usize) > 0.1,
-        "deposit-only {deposit_only}"
-    );
+    let deposit_only = cats.values().filter(|c| c.iter().all(|x| matches!(*x, "deposit" | "time_deposit"))).count();
+    let credit = cats.values().filter(|c| c.contains("loan") || c.contains("credit_card")).count();
+    assert!(share(deposit_only, N as usize) > 0.1, "deposit-only {deposit_only}");
     assert!(share(credit, N as usize) > 0.1, "with credit {credit}");
     let held: BTreeSet<&str> = cats.values().flatten().copied().collect();
     for c in ProductCategory::NAMES {
@@ -601,10 +467,7 @@ fn transactions_span_two_years_with_churn_and_large_outflows() {
     let n = b.transactions.rows.len();
     let per_client = n as f64 / N as f64;
     eprintln!("transactions per client {per_client:.2}");
-    assert!(
-        (10.5..=13.5).contains(&per_client),
-        "transactions per client {per_client}"
-    );
+    assert!((10.5..=13.5).contains(&per_client), "transactions per client {per_client}");
     let d = as_of();
     let col = |name: &str| b.transactions.col(name);
     let (mut last_90, mut last_365, mut older, mut future) = (0, 0, 0, 0);
@@ -645,10 +508,7 @@ fn transactions_span_two_years_with_churn_and_large_outflows() {
         }
     }
     assert!(last_90 > 0 && last_365 > 0 && older > 0);
-    assert!(
-        future > 0 && share(future, n) < 0.01,
-        "future-dated {future}"
-    );
+    assert!(future > 0 && share(future, n) < 0.01, "future-dated {future}");
     assert!(older as f64 / n as f64 > 0.3, "two years of history");
     for k in TxnKind::NAMES {
         assert!(kinds.get(k).copied().unwrap_or(0) > 0, "no {k}");
@@ -670,14 +530,8 @@ fn transactions_span_two_years_with_churn_and_large_outflows() {
         }
     }
     eprintln!("churn: high {high} medium {medium}");
-    assert!(
-        share(high, N as usize) > 0.005 && share(high, N as usize) < 0.08,
-        "high churn {high}"
-    );
-    assert!(
-        share(medium, N as usize) > 0.01 && share(medium, N as usize) < 0.12,
-        "medium churn {medium}"
-    );
+    assert!(share(high, N as usize) > 0.005 && share(high, N as usize) < 0.08, "high churn {high}");
+    assert!(share(medium, N as usize) > 0.01 && share(medium, N as usize) < 0.12, "medium churn {medium}");
 }
 
 #[test]
@@ -698,13 +552,8 @@ fn assessments_are_of_every_age_and_some_clients_have_none() {
             *e = (at, lowest);
         }
     }
-    let persons: Vec<&str> = b
-        .clients
-        .rows
-        .iter()
-        .filter(|r| r[b.clients.col("kind")] == "person")
-        .map(|r| r[0].as_str())
-        .collect();
+    let persons: Vec<&str> =
+        b.clients.rows.iter().filter(|r| r[b.clients.col("kind")] == "person").map(|r| r[0].as_str()).collect();
     let never = persons.iter().filter(|c| !newest.contains_key(**c)).count();
     let never = share(never, persons.len());
     assert!((0.06..=0.14).contains(&never), "never assessed {never}");
@@ -730,15 +579,9 @@ fn assessments_are_of_every_age_and_some_clients_have_none() {
             && share(expired, all) > 0.2
             && share(over_24, all) > 0.05
     );
-    assert!(
-        future > 0 && future < 100,
-        "future-dated assessments {future}"
-    );
+    assert!(future > 0 && future < 100, "future-dated assessments {future}");
     let lowest = newest.values().filter(|x| x.1).count();
-    assert!(
-        (0.003..=0.02).contains(&share(lowest, all)),
-        "lowest {lowest}"
-    );
+    assert!((0.003..=0.02).contains(&share(lowest, all)), "lowest {lowest}");
     let levels: BTreeSet<&str> = b.assessments.values("risk_level").collect();
     assert_eq!(levels.len(), 5);
 }
@@ -747,17 +590,13 @@ fn assessments_are_of_every_age_and_some_clients_have_none() {
 fn client_attributes_have_realistic_shares() {
     let b = book();
     let n = N as usize;
-    let count =
-        |col: &str, f: &dyn Fn(&str) -> bool| b.clients.values(col).filter(|v| f(v)).count();
+    let count = |col: &str, f: &dyn Fn(&str) -> bool| b.clients.values(col).filter(|v| f(v)).count();
     let payroll = share(count("payroll_employer_id", &|v| !v.is_empty()), n);
     assert!((0.07..=0.13).contains(&payroll), "payroll {payroll}");
     let advised = share(count("advisor_id", &|v| !v.is_empty()), n);
     assert!((0.8..=0.97).contains(&advised), "advised {advised}");
     let changed = share(count("material_change_at", &|v| !v.is_empty()), n);
-    assert!(
-        (0.02..=0.04).contains(&changed),
-        "material change {changed}"
-    );
+    assert!((0.02..=0.04).contains(&changed), "material change {changed}");
     assert!(count("professional_status", &|v| v == "approved") > 0);
     assert!(count("professional_status", &|v| v == "opted_out") > 0);
     assert!(share(count("professional_status", &|v| v == "derive"), n) > 0.95);
@@ -769,10 +608,7 @@ fn client_attributes_have_realistic_shares() {
     let titles: BTreeSet<&str> = b.advisors.values("title").collect();
     assert_eq!(titles.len(), 4);
     let per_client = b.interactions.rows.len() as f64 / N as f64;
-    assert!(
-        (0.3..=2.0).contains(&per_client),
-        "interactions per client {per_client}"
-    );
+    assert!((0.3..=2.0).contains(&per_client), "interactions per client {per_client}");
 }
 
 #[test]
@@ -792,18 +628,10 @@ fn the_product_shelf_is_sensible() {
             }
             ProductCategory::PrivateFund => {
                 assert_eq!(c(r, "investor_requirement"), "private_fund");
-                assert_eq!(
-                    parse_money(&c(r, "min_investment")).unwrap(),
-                    Decimal::from(1_000_000)
-                );
+                assert_eq!(parse_money(&c(r, "min_investment")).unwrap(), Decimal::from(1_000_000));
             }
-            ProductCategory::BondFund
-            | ProductCategory::MixedFund
-            | ProductCategory::EquityFund => {
-                assert!(
-                    fee >= Decimal::new(5, 3) && fee <= Decimal::new(15, 3),
-                    "{fee}"
-                );
+            ProductCategory::BondFund | ProductCategory::MixedFund | ProductCategory::EquityFund => {
+                assert!(fee >= Decimal::new(5, 3) && fee <= Decimal::new(15, 3), "{fee}");
             }
             ProductCategory::Futures | ProductCategory::Options => {
                 assert_eq!(risk, ProductRisk::R5)
@@ -812,17 +640,9 @@ fn the_product_shelf_is_sensible() {
         }
     }
     assert_eq!(categories.len(), ProductCategory::ALL.len());
-    let closed = b
-        .products
-        .values("status")
-        .filter(|s| *s == "closed")
-        .count();
+    let closed = b.products.values("status").filter(|s| *s == "closed").count();
     assert!(closed > 0 && closed < b.products.rows.len() / 5);
-    let explicit = b
-        .products
-        .values("variety")
-        .filter(|s| !s.is_empty())
-        .count();
+    let explicit = b.products.values("variety").filter(|s| !s.is_empty()).count();
     assert!(explicit > 0 && explicit < b.products.rows.len() / 10);
 }
 
@@ -831,23 +651,10 @@ fn an_unwritable_directory_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
-    let e = generate(
-        &GenerateOptions {
-            clients: 10,
-            seed: 1,
-            as_of: as_of(),
-        },
-        &file,
-        &mut |_| {},
-    )
-    .unwrap_err();
+    let e = generate(&GenerateOptions { clients: 10, seed: 1, as_of: as_of() }, &file, &mut |_| {}).unwrap_err();
     assert_eq!(e.code(), "generate_create_dir");
     let e = generate(
-        &GenerateOptions {
-            clients: 10,
-            seed: 1,
-            as_of: chrono::NaiveDate::MAX,
-        },
+        &GenerateOptions { clients: 10, seed: 1, as_of: chrono::NaiveDate::MAX },
         &dir.path().join("late"),
         &mut |_| {},
     )
@@ -865,14 +672,7 @@ fn a_million_clients_in_well_under_a_minute() {
     let started = std::time::Instant::now();
     let s = run(1_000_000, 42, dir.path());
     let elapsed = started.elapsed();
-    let bytes: u64 = FILES
-        .iter()
-        .map(|(n, _)| std::fs::metadata(dir.path().join(n)).unwrap().len())
-        .sum();
-    eprintln!(
-        "{s:?}\n1,000,000 clients in {:.2} s, {:.0} MB",
-        elapsed.as_secs_f64(),
-        bytes as f64 / 1e6
-    );
+    let bytes: u64 = FILES.iter().map(|(n, _)| std::fs::metadata(dir.path().join(n)).unwrap().len()).sum();
+    eprintln!("{s:?}\n1,000,000 clients in {:.2} s, {:.0} MB", elapsed.as_secs_f64(), bytes as f64 / 1e6);
     assert!(elapsed.as_secs() < 60);
 }

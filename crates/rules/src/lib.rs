@@ -60,7 +60,9 @@ pub fn load(name_or_path: &str, dir: Option<&Path>) -> Result<(Pack, PackSource)
         }
     }
     match BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
-        Some((n, text)) => Pack::parse(text, &format!("packs/{n}.toml")).map(|p| (p, PackSource::Builtin(n))).map_err(LoadError::Invalid),
+        Some((n, text)) => Pack::parse(text, &format!("packs/{n}.toml"))
+            .map(|p| (p, PackSource::Builtin(n)))
+            .map_err(LoadError::Invalid),
         None => Err(LoadError::Unknown {
             name: name_or_path.to_string(),
             known: BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
@@ -70,7 +72,8 @@ pub fn load(name_or_path: &str, dir: Option<&Path>) -> Result<(Pack, PackSource)
 
 /// Reads and validates a pack file.
 pub fn load_file(path: &Path) -> Result<Pack, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io { path: path.display().to_string(), source: e })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| LoadError::Io { path: path.display().to_string(), source: e })?;
     Pack::parse(&text, &path.display().to_string()).map_err(LoadError::Invalid)
 }
 

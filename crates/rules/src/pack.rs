@@ -283,7 +283,12 @@ impl Ctx<'_> {
     }
     fn err(&mut self, offset: Option<usize>, place: impl Into<String>, message: impl Into<String>) {
         let line = offset.map(|o| self.line_of(o));
-        self.errors.push(PackError { source: self.source.to_string(), line, place: place.into(), message: message.into() });
+        self.errors.push(PackError {
+            source: self.source.to_string(),
+            line,
+            place: place.into(),
+            message: message.into(),
+        });
     }
 }
 
@@ -350,10 +355,9 @@ fn check_text(cx: &mut Ctx, offset: Option<usize>, place: &str, t: &I18nText) {
 fn param_value(v: &toml::Value) -> Result<Decimal, String> {
     match v {
         toml::Value::Integer(i) => Ok(Decimal::from(*i)),
-        toml::Value::String(s) => s
-            .replace('_', "")
-            .parse::<Decimal>()
-            .map_err(|_| format!("{s:?} is not a decimal number")),
+        toml::Value::String(s) => {
+            s.replace('_', "").parse::<Decimal>().map_err(|_| format!("{s:?} is not a decimal number"))
+        }
         toml::Value::Float(f) => Err(format!(
             "{f} is a binary floating-point number; write a decimal as a string, e.g. \"{f}\", so it stays exact"
         )),
@@ -410,7 +414,11 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
     for key in raw.dimensions.keys() {
         if !ALL_DIMENSIONS.contains(&key.as_str()) {
             let off = raw.dimensions.get(key).map(|d| d.span().start);
-            cx.err(off, format!("dimensions.{key}"), format!("unknown dimension; the dimensions are {}", ALL_DIMENSIONS.join(", ")));
+            cx.err(
+                off,
+                format!("dimensions.{key}"),
+                format!("unknown dimension; the dimensions are {}", ALL_DIMENSIONS.join(", ")),
+            );
         }
     }
     for key in ALL_DIMENSIONS {
@@ -443,14 +451,22 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
                 }
                 for (id, _) in &values {
                     if !fixed.contains(&id.as_str()) {
-                        cx.err(off, format!("dimensions.{key}.values"), format!("{id:?} is not a value of {key} (values: {})", fixed.join(", ")));
+                        cx.err(
+                            off,
+                            format!("dimensions.{key}.values"),
+                            format!("{id:?} is not a value of {key} (values: {})", fixed.join(", ")),
+                        );
                     }
                 }
             }
         }
         let is_rule_dim = RULE_DIMS.iter().any(|r| r.name() == *key);
         if !is_rule_dim && (d.rules.is_some() || d.when.is_some() || d.default.is_some()) {
-            cx.err(off, format!("dimensions.{key}"), "this dimension has a fixed definition (PRODUCT.md 3): only name and values may be given");
+            cx.err(
+                off,
+                format!("dimensions.{key}"),
+                "this dimension has a fixed definition (PRODUCT.md 3): only name and values may be given",
+            );
         }
         dimensions.insert(key.to_string(), DimensionInfo { name: d.name.clone(), values });
     }
@@ -461,7 +477,10 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
         let ty = match dim.boolean() {
             true => FieldType::Bool,
             false => {
-                let values = dimensions.get(dim.name()).map(|d| d.values.iter().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
+                let values = dimensions
+                    .get(dim.name())
+                    .map(|d| d.values.iter().map(|(id, _)| id.clone()).collect())
+                    .unwrap_or_default();
                 FieldType::Enum { values, ordered: false }
             }
         };
@@ -501,7 +520,11 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
         };
         if dim.boolean() {
             if d.rules.is_some() || d.default.is_some() || d.values.is_some() {
-                cx.err(off, format!("dimensions.{key}"), "a true/false dimension takes one `when` condition, not values or rules");
+                cx.err(
+                    off,
+                    format!("dimensions.{key}"),
+                    "a true/false dimension takes one `when` condition, not values or rules",
+                );
             }
             let Some(w) = &d.when else {
                 cx.err(off, format!("dimensions.{key}.when"), "missing: the condition under which it is true");
@@ -513,7 +536,11 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
             continue;
         }
         if d.when.is_some() {
-            cx.err(off, format!("dimensions.{key}.when"), "a dimension with values takes ordered `rules`, not one `when`");
+            cx.err(
+                off,
+                format!("dimensions.{key}.when"),
+                "a dimension with values takes ordered `rules`, not one `when`",
+            );
         }
         let info = dimensions.get(key);
         let values: Vec<String> = info.map(|i| i.values.iter().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
@@ -530,7 +557,11 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
         for (i, r) in d.rules.iter().flatten().enumerate() {
             let place = format!("dimensions.{key}.rules[{i}]");
             let Some(vi) = idx(&r.value) else {
-                cx.err(Some(r.when.span().start), format!("{place}.value"), format!("{:?} is not one of the values ({})", r.value, values.join(", ")));
+                cx.err(
+                    Some(r.when.span().start),
+                    format!("{place}.value"),
+                    format!("{:?} is not one of the values ({})", r.value, values.join(", ")),
+                );
                 continue;
             };
             if let Some(e) = compile_rule(cx, &r.when, format!("{place}.when")) {
@@ -542,13 +573,21 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
             Some(v) => match idx(v) {
                 Some(i) => Some(i),
                 None => {
-                    cx.err(off, format!("dimensions.{key}.default"), format!("{v:?} is not one of the values ({})", values.join(", ")));
+                    cx.err(
+                        off,
+                        format!("dimensions.{key}.default"),
+                        format!("{v:?} is not one of the values ({})", values.join(", ")),
+                    );
                     None
                 }
             },
         };
         if d.rules.as_ref().is_none_or(|r| r.is_empty()) && default.is_none() {
-            cx.err(off, format!("dimensions.{key}.rules"), "no rules and no default: the dimension would always be empty");
+            cx.err(
+                off,
+                format!("dimensions.{key}.rules"),
+                "no rules and no default: the dimension would always be empty",
+            );
         }
         rules.push(DimensionRules::Categorical { rules: compiled, default });
     }
@@ -573,16 +612,28 @@ fn build(cx: &mut Ctx, raw: RawPack, text: &str) -> Option<Pack> {
             cx.err(off, format!("{place}.plan.max_clients_per_advisor"), "must be at least 1 when given");
         }
         if s.plan.contact_every_days == Some(0) {
-            cx.err(off, format!("{place}.plan.contact_every_days"), "must be at least 1 when given (leave it out for no scheduled contact)");
+            cx.err(
+                off,
+                format!("{place}.plan.contact_every_days"),
+                "must be at least 1 when given (leave it out for no scheduled contact)",
+            );
         }
         match compile(s.when.get_ref(), &schema, &params) {
             Ok(e) => segments.push(Segment { id: s.id.clone(), name: s.name.clone(), when: e, plan: s.plan.clone() }),
-            Err(e) => cx.err(Some(s.when.span().start), format!("{place}.when"), format!("condition {:?}: {e}", s.when.get_ref())),
+            Err(e) => cx.err(
+                Some(s.when.span().start),
+                format!("{place}.when"),
+                format!("condition {:?}: {e}", s.when.get_ref()),
+            ),
         }
     }
     if let Some(last) = raw.segments.last() {
         if last.get_ref().when.get_ref().trim() != "true" {
-            cx.err(Some(last.span().start), format!("segments[{}].when", raw.segments.len() - 1), "the last segment must be `true` so that every client is placed");
+            cx.err(
+                Some(last.span().start),
+                format!("segments[{}].when", raw.segments.len() - 1),
+                "the last segment must be `true` so that every client is placed",
+            );
         }
     }
 

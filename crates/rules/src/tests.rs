@@ -25,7 +25,16 @@ fn default_segments_are_in_the_specified_order_with_service_plans() {
     let ids: Vec<_> = p.segments.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["hnw-growth", "hnw-preserve", "wealth-growth", "wealth-retiree", "wealth-balanced", "mass-potential", "mass-engaged", "mass-basic"]
+        [
+            "hnw-growth",
+            "hnw-preserve",
+            "wealth-growth",
+            "wealth-retiree",
+            "wealth-balanced",
+            "mass-potential",
+            "mass-engaged",
+            "mass-basic"
+        ]
     );
     let pb = &p.segment("hnw-growth").unwrap().plan;
     assert_eq!(pb.max_clients_per_advisor, Some(30));
@@ -64,14 +73,39 @@ fn validation_names_place_line_and_reason() {
     let cases: &[(&str, &str, &str, &str)] = &[
         ("\"aum >= hnw_min\"", "\"aum >= hnw_mn\"", "dimensions.asset_tier.rules[0].when", "hnw_mn"),
         ("\"aum >= hnw_min\"", "\"aum >= \"", "dimensions.asset_tier.rules[0].when", "column"),
-        ("{ value = \"hnw\", when", "{ value = \"hwn\", when", "dimensions.asset_tier.rules[0].value", "not one of the values"),
-        ("\"asset_tier == 'hnw' and risk_preference == 'aggressive'\"", "\"asset_tier == 'hwn'\"", "segments[0].when", "hwn"),
-        ("\"lines_used >= 2 and has_payroll_employer\"", "\"lines_used >= 2 and churn_risk == 'high'\"", "dimensions.depth.rules[0].when", "decided at or after depth"),
+        (
+            "{ value = \"hnw\", when",
+            "{ value = \"hwn\", when",
+            "dimensions.asset_tier.rules[0].value",
+            "not one of the values",
+        ),
+        (
+            "\"asset_tier == 'hnw' and risk_preference == 'aggressive'\"",
+            "\"asset_tier == 'hwn'\"",
+            "segments[0].when",
+            "hwn",
+        ),
+        (
+            "\"lines_used >= 2 and has_payroll_employer\"",
+            "\"lines_used >= 2 and churn_risk == 'high'\"",
+            "dimensions.depth.rules[0].when",
+            "decided at or after depth",
+        ),
         ("validity_months = 12", "validity_months = 0", "assessment.validity_months", "between 1 and 120"),
         ("wealth_min = 500_000", "wealth_min = 0.5", "params.wealth_min", "floating-point"),
-        ("id = \"mass-basic\"\nname = { zh = \"大众·基础\", en = \"Mass · basic\" }\nwhen = \"true\"", "id = \"mass-basic\"\nname = { zh = \"大众·基础\", en = \"Mass · basic\" }\nwhen = \"aum > 0\"", "segments[7].when", "must be `true`"),
+        (
+            "id = \"mass-basic\"\nname = { zh = \"大众·基础\", en = \"Mass · basic\" }\nwhen = \"true\"",
+            "id = \"mass-basic\"\nname = { zh = \"大众·基础\", en = \"Mass · basic\" }\nwhen = \"aum > 0\"",
+            "segments[7].when",
+            "must be `true`",
+        ),
         ("id = \"hnw-preserve\"", "id = \"hnw-growth\"", "segments[1].id", "duplicate"),
-        ("name = { zh = \"客户层级\", en = \"Asset tier\" }", "name = { zh = \"客户层级\", en = \"\" }", "dimensions.asset_tier.name.en", "English"),
+        (
+            "name = { zh = \"客户层级\", en = \"Asset tier\" }",
+            "name = { zh = \"客户层级\", en = \"\" }",
+            "dimensions.asset_tier.name.en",
+            "English",
+        ),
         ("[windows]", "[windows]\ncolour = 1", "file", "unknown field"),
     ];
     for (from, to, place, frag) in cases {

@@ -43,7 +43,9 @@ pub(crate) fn opt_date(s: Option<String>) -> StoreResult<Option<NaiveDate>> {
 pub(crate) fn ts(s: &str) -> StoreResult<NaiveDateTime> {
     let b = s.as_bytes();
     if b.len() == 19 && b[10] == b'T' && b[13] == b':' && b[16] == b':' {
-        if let (Ok(d), Some(h), Some(mi), Some(se)) = (date(&s[..10]), digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19])) {
+        if let (Ok(d), Some(h), Some(mi), Some(se)) =
+            (date(&s[..10]), digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]))
+        {
             if let Some(t) = d.and_hms_opt(h, mi, se) {
                 return Ok(t);
             }
@@ -65,7 +67,8 @@ fn ms(m: &Option<Decimal>) -> Option<String> {
     m.map(|x| x.to_string())
 }
 
-pub(crate) const UPSERT_ADVISOR: &str = "INSERT INTO advisors (advisor_id, name, title, experience_years, capacity, branch_id)
+pub(crate) const UPSERT_ADVISOR: &str =
+    "INSERT INTO advisors (advisor_id, name, title, experience_years, capacity, branch_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (advisor_id) DO UPDATE SET name = excluded.name, title = excluded.title,
     experience_years = excluded.experience_years, capacity = excluded.capacity, branch_id = excluded.branch_id";
@@ -198,7 +201,8 @@ pub(crate) fn client_from(r: &Row) -> StoreResult<Client> {
     client_from_at(r, 0)
 }
 
-pub(crate) const UPSERT_HOLDING: &str = "INSERT INTO holdings (client_id, as_of, product_id, market_value) VALUES (?1, ?2, ?3, ?4)
+pub(crate) const UPSERT_HOLDING: &str =
+    "INSERT INTO holdings (client_id, as_of, product_id, market_value) VALUES (?1, ?2, ?3, ?4)
     ON CONFLICT (client_id, as_of, product_id) DO UPDATE SET market_value = excluded.market_value";
 
 pub(crate) const UPSERT_TXN: &str = "INSERT INTO transactions (client_id, txn_id, product_id, ts, kind, amount, channel)
@@ -234,7 +238,8 @@ pub(crate) const UPSERT_INTERACTION: &str = "INSERT INTO interactions (client_id
 pub(crate) const INSERT_CLASSIFICATION: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, behaviour_risk, segment, prev_asset_tier, prev_segment)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
-pub(crate) const INSERT_EXPLANATION: &str = "INSERT INTO explanations (run_id, client_id, explanation) VALUES (?1, ?2, ?3)";
+pub(crate) const INSERT_EXPLANATION: &str =
+    "INSERT INTO explanations (run_id, client_id, explanation) VALUES (?1, ?2, ?3)";
 
 pub(crate) fn insert_classification(
     st: &mut CachedStatement,

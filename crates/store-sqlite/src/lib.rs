@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use tierwise_classify::{Catalog, ClientBook, Classification};
+use tierwise_classify::{Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
 use tierwise_store::{
     BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError, StoreResult,
@@ -96,7 +96,13 @@ impl SqliteStore {
     }
 }
 
-pub(crate) fn append_audit(c: &Connection, actor: &str, action: &str, subject: &str, payload: &str) -> StoreResult<i64> {
+pub(crate) fn append_audit(
+    c: &Connection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    payload: &str,
+) -> StoreResult<i64> {
     c.prepare_cached("INSERT INTO audit_events (at, actor, action, subject, payload) VALUES (?1, ?2, ?3, ?4, ?5)")
         .and_then(|mut s| s.execute(params![now(), actor, action, subject, payload]))
         .map_err(db)?;
@@ -143,7 +149,8 @@ impl ImportSink for Sink<'_> {
     fn put_holdings(&mut self, rows: &[Holding]) -> StoreResult<()> {
         let mut st = self.c.prepare_cached(codec::UPSERT_HOLDING).map_err(db)?;
         for r in rows {
-            st.execute(params![r.client_id, r.as_of.to_string(), r.product_id, r.market_value.to_string()]).map_err(db)?;
+            st.execute(params![r.client_id, r.as_of.to_string(), r.product_id, r.market_value.to_string()])
+                .map_err(db)?;
         }
         Ok(())
     }
@@ -221,13 +228,22 @@ impl RunWriter for SqliteRunWriter {
             }
             let finished = now();
             self.c
-                .execute("UPDATE classification_runs SET finished_at = ?1, clients = ?2 WHERE run_id = ?3", params![finished, clients, self.run_id])
+                .execute(
+                    "UPDATE classification_runs SET finished_at = ?1, clients = ?2 WHERE run_id = ?3",
+                    params![finished, clients, self.run_id],
+                )
                 .map_err(db)?;
             let payload = serde_json::json!({
                 "run_id": self.run_id, "as_of": self.as_of.to_string(), "rule_pack": self.pack_id,
                 "rule_version": self.pack_version, "clients": clients,
             });
-            append_audit(&self.c, "system", "classification.run", &format!("run:{}", self.run_id), &payload.to_string())?;
+            append_audit(
+                &self.c,
+                "system",
+                "classification.run",
+                &format!("run:{}", self.run_id),
+                &payload.to_string(),
+            )?;
             self.c.execute_batch("COMMIT").map_err(db)?;
             Ok(RunInfo {
                 run_id: self.run_id,
@@ -317,7 +333,8 @@ impl Store for SqliteStore {
 
     fn products(&self) -> StoreResult<Vec<Product>> {
         let c = self.connect()?;
-        let mut st = c.prepare(&format!("SELECT {} FROM products ORDER BY product_id", codec::PRODUCT_COLS)).map_err(db)?;
+        let mut st =
+            c.prepare(&format!("SELECT {} FROM products ORDER BY product_id", codec::PRODUCT_COLS)).map_err(db)?;
         let mut rows = st.query([]).map_err(db)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
@@ -328,7 +345,8 @@ impl Store for SqliteStore {
 
     fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let c = self.connect()?;
-        let mut st = c.prepare(&format!("SELECT {} FROM clients WHERE client_id = ?1", codec::CLIENT_COLS)).map_err(db)?;
+        let mut st =
+            c.prepare(&format!("SELECT {} FROM clients WHERE client_id = ?1", codec::CLIENT_COLS)).map_err(db)?;
         let mut rows = st.query([client_id]).map_err(db)?;
         match rows.next().map_err(db)? {
             Some(r) => Ok(Some(codec::client_from(r)?)),
@@ -343,7 +361,9 @@ impl Store for SqliteStore {
 
     fn counts(&self) -> StoreResult<BookCounts> {
         let c = self.connect()?;
-        let n = |t: &str| -> StoreResult<i64> { c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(db) };
+        let n = |t: &str| -> StoreResult<i64> {
+            c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(db)
+        };
         Ok(BookCounts {
             clients: n("clients")?,
             advisors: n("advisors")?,
@@ -357,12 +377,23 @@ impl Store for SqliteStore {
         })
     }
 
-    fn scan_books(&self, catalog: &Catalog, chunk: usize, f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>) -> StoreResult<()> {
+    fn scan_books(
+        &self,
+        catalog: &Catalog,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
         let c = self.connect()?;
         scan::scan_books(&c, catalog, chunk, f)
     }
 
-    fn begin_run(&self, as_of: NaiveDate, pack_id: &str, pack_version: &str, pack_text: &str) -> StoreResult<Box<dyn RunWriter + '_>> {
+    fn begin_run(
+        &self,
+        as_of: NaiveDate,
+        pack_id: &str,
+        pack_version: &str,
+        pack_text: &str,
+    ) -> StoreResult<Box<dyn RunWriter + '_>> {
         let c = self.connect()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         let started_at = now();
@@ -405,7 +436,8 @@ impl Store for SqliteStore {
 
     fn runs(&self) -> StoreResult<Vec<RunInfo>> {
         let c = self.connect()?;
-        let mut st = c.prepare(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC")).map_err(db)?;
+        let mut st =
+            c.prepare(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC")).map_err(db)?;
         let rows = st.query_map([], run_info).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
@@ -417,16 +449,22 @@ impl Store for SqliteStore {
 
     fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>> {
         let c = self.connect()?;
-        c.query_row("SELECT explanation FROM explanations WHERE run_id = ?1 AND client_id = ?2", params![run_id, client_id], |r| r.get(0))
-            .optional()
-            .map_err(db)
+        c.query_row(
+            "SELECT explanation FROM explanations WHERE run_id = ?1 AND client_id = ?2",
+            params![run_id, client_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>> {
         let col = codec::group_column(field)?;
         let c = self.connect()?;
         let mut st = c
-            .prepare(&format!("SELECT {col}, count(*) FROM classifications WHERE run_id = ?1 GROUP BY {col} ORDER BY {col}"))
+            .prepare(&format!(
+                "SELECT {col}, count(*) FROM classifications WHERE run_id = ?1 GROUP BY {col} ORDER BY {col}"
+            ))
             .map_err(db)?;
         let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
@@ -447,9 +485,13 @@ impl Store for SqliteStore {
 
     fn pack_text(&self, pack_id: &str, version: &str) -> StoreResult<Option<String>> {
         let c = self.connect()?;
-        c.query_row("SELECT source_text FROM rule_packs WHERE pack_id = ?1 AND version = ?2", params![pack_id, version], |r| r.get(0))
-            .optional()
-            .map_err(db)
+        c.query_row(
+            "SELECT source_text FROM rule_packs WHERE pack_id = ?1 AND version = ?2",
+            params![pack_id, version],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn record_check(&self, check: &CheckRecord) -> StoreResult<i64> {

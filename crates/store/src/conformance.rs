@@ -34,8 +34,18 @@ fn seed(s: &dyn Store) {
             sink.put_products(&[product("P1")])?;
             sink.put_clients(&[client("C2"), client("C1"), client("C3")])?;
             sink.put_holdings(&[
-                Holding { client_id: "C1".into(), product_id: "P1".into(), market_value: "100.50".parse().unwrap(), as_of: parse_date("2025-06-30").unwrap() },
-                Holding { client_id: "C3".into(), product_id: "P1".into(), market_value: "7".parse().unwrap(), as_of: parse_date("2025-06-30").unwrap() },
+                Holding {
+                    client_id: "C1".into(),
+                    product_id: "P1".into(),
+                    market_value: "100.50".parse().unwrap(),
+                    as_of: parse_date("2025-06-30").unwrap(),
+                },
+                Holding {
+                    client_id: "C3".into(),
+                    product_id: "P1".into(),
+                    market_value: "7".parse().unwrap(),
+                    as_of: parse_date("2025-06-30").unwrap(),
+                },
             ])?;
             Ok(true)
         })
@@ -163,7 +173,6 @@ pub fn an_unfinished_run_leaves_nothing_and_a_finished_one_is_history(s: &dyn St
     assert!(rows.iter().all(|(_, p)| p.as_ref().is_some_and(|(t, _)| t == "mass")));
     assert_eq!(s.pack_text("cn-bank", &pack.version).unwrap().as_deref(), Some(pack.source_text.as_str()));
 }
-
 
 fn tierwise_rules_pack() -> tierwise_rules::Pack {
     tierwise_rules::load("cn-bank", None).unwrap().0

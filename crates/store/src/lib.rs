@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
-use tierwise_classify::{Catalog, ClientBook, Classification};
+use tierwise_classify::{Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
 
 /// A storage failure, with its cause kept.
@@ -142,10 +142,21 @@ pub trait Store: Send + Sync {
     fn counts(&self) -> StoreResult<BookCounts>;
 
     /// Streams every client in id order, in chunks of about `chunk` clients.
-    fn scan_books(&self, catalog: &Catalog, chunk: usize, f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>) -> StoreResult<()>;
+    fn scan_books(
+        &self,
+        catalog: &Catalog,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()>;
 
     /// Starts a run; the pack text is kept so the run can be explained later.
-    fn begin_run(&self, as_of: NaiveDate, pack_id: &str, pack_version: &str, pack_text: &str) -> StoreResult<Box<dyn RunWriter + '_>>;
+    fn begin_run(
+        &self,
+        as_of: NaiveDate,
+        pack_id: &str,
+        pack_version: &str,
+        pack_text: &str,
+    ) -> StoreResult<Box<dyn RunWriter + '_>>;
     fn latest_run(&self) -> StoreResult<Option<RunInfo>>;
     fn runs(&self) -> StoreResult<Vec<RunInfo>>;
     /// Streams a run's rows in client id order.

@@ -74,8 +74,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tierwise_classify::{AssessmentStatus, Catalog, ClientBook, Engine};
 use tierwise_domain::{
-    BusinessLine, Channel, InitiatedBy, InvestorRequirement, Lang, LocalDateTime, Product, ProductCategory, ProductRisk, ProductStatus,
-    RiskLevel, TxnKind, Variety,
+    BusinessLine, Channel, InitiatedBy, InvestorRequirement, Lang, LocalDateTime, Product, ProductCategory,
+    ProductRisk, ProductStatus, RiskLevel, TxnKind, Variety,
 };
 use tierwise_rules::{DualRecording, MismatchPolicy};
 
@@ -267,7 +267,14 @@ impl Decision {
 /// `book` is everything stored about the client (the check restricts it to what
 /// was known before `req.at`), `catalog` the products its records refer to,
 /// `product` the product's current record.
-pub fn check(engine: &Engine, book: &ClientBook, catalog: &Catalog, product: &Product, req: &CheckRequest, lang: Lang) -> CheckOutcome {
+pub fn check(
+    engine: &Engine,
+    book: &ClientBook,
+    catalog: &Catalog,
+    product: &Product,
+    req: &CheckRequest,
+    lang: Lang,
+) -> CheckOutcome {
     let pack = engine.pack();
     let rules = &pack.suitability;
     let day = req.at.date();
@@ -294,11 +301,15 @@ pub fn check(engine: &Engine, book: &ClientBook, catalog: &Catalog, product: &Pr
     }
     match product.investor_requirement {
         InvestorRequirement::None => {}
-        InvestorRequirement::Qualified if !cls.qualified_investor => found.push(Finding::RequiresQualifiedInvestor { product: pid() }),
+        InvestorRequirement::Qualified if !cls.qualified_investor => {
+            found.push(Finding::RequiresQualifiedInvestor { product: pid() })
+        }
         InvestorRequirement::PrivateFund if !cls.private_fund_qualified => {
             found.push(Finding::RequiresPrivateFundQualified { product: pid() })
         }
-        InvestorRequirement::Professional if !professional => found.push(Finding::RequiresProfessional { product: pid() }),
+        InvestorRequirement::Professional if !professional => {
+            found.push(Finding::RequiresProfessional { product: pid() })
+        }
         _ => {}
     }
     if found.len() > before {
@@ -316,13 +327,19 @@ pub fn check(engine: &Engine, book: &ClientBook, catalog: &Catalog, product: &Pr
             (Some((a, expiry)), AssessmentStatus::Expired) => {
                 found.push(Finding::AssessmentExpired { assessed: a.assessed_at.date(), expiry })
             }
-            (Some((a, _)), AssessmentStatus::Stale) => found
-                .push(Finding::MaterialChange { changed: known.client.material_change_at.unwrap_or(day), assessed: a.assessed_at.date() }),
+            (Some((a, _)), AssessmentStatus::Stale) => found.push(Finding::MaterialChange {
+                changed: known.client.material_change_at.unwrap_or(day),
+                assessed: a.assessed_at.date(),
+            }),
             _ => {}
         }
-        if rules.first_purchase_requires_branch_assessment && product.line() != BusinessLine::Deposit && prior.is_none() {
+        if rules.first_purchase_requires_branch_assessment && product.line() != BusinessLine::Deposit && prior.is_none()
+        {
             if let Some((a, _)) = assessment.filter(|(a, _)| a.channel != Channel::Branch) {
-                found.push(Finding::FirstPurchaseNeedsBranchAssessment { assessed: a.assessed_at.date(), channel: a.channel });
+                found.push(Finding::FirstPurchaseNeedsBranchAssessment {
+                    assessed: a.assessed_at.date(),
+                    channel: a.channel,
+                });
             }
         }
         if found.len() > before {
@@ -357,7 +374,9 @@ pub fn check(engine: &Engine, book: &ClientBook, catalog: &Catalog, product: &Pr
             }
             if risk || other {
                 match (rules.mismatch_policy, req.initiated_by) {
-                    (MismatchPolicy::RiskProhibits, _) => decision.decide(if risk { Verdict::Prohibited } else { Verdict::Warn }, 5),
+                    (MismatchPolicy::RiskProhibits, _) => {
+                        decision.decide(if risk { Verdict::Prohibited } else { Verdict::Warn }, 5)
+                    }
                     (MismatchPolicy::ByInitiator, InitiatedBy::Advisor) => {
                         found.push(Finding::AdvisorInitiatedMismatch);
                         decision.decide(Verdict::Prohibited, 5);
@@ -453,14 +472,17 @@ pub fn check(engine: &Engine, book: &ClientBook, catalog: &Catalog, product: &Pr
 /// found, by id. Deposits are not investment products, nor are credit products
 /// (a loan is not a purchase).
 fn prior_investment_product(known: &ClientBook, catalog: &Catalog) -> Option<String> {
-    let investment = |i: u32| catalog.get(i).filter(|p| matches!(p.line(), BusinessLine::Wealth | BusinessLine::Insurance));
+    let investment =
+        |i: u32| catalog.get(i).filter(|p| matches!(p.line(), BusinessLine::Wealth | BusinessLine::Insurance));
     known
         .transactions
         .iter()
         .filter(|t| t.kind == TxnKind::Buy)
         .filter_map(|t| t.product)
         .find_map(investment)
-        .or_else(|| known.holdings.iter().filter(|h| h.market_value > Decimal::ZERO).find_map(|h| investment(h.product)))
+        .or_else(|| {
+            known.holdings.iter().filter(|h| h.market_value > Decimal::ZERO).find_map(|h| investment(h.product))
+        })
         .map(|p| p.product_id.clone())
 }
 

@@ -177,7 +177,9 @@ pub fn obligation_text(code: &str, lang: Lang) -> &'static str {
             "向普通投资者销售高风险（R4/R5）产品：加强告知、风险警示并回访",
             "high-risk (R4/R5) product to an ordinary investor: enhanced explanation, warning and follow-up",
         ),
-        "elderly_special_care" => ("老年客户特别关注：充分说明并确认其理解", "elderly client: explain fully and confirm understanding"),
+        "elderly_special_care" => {
+            ("老年客户特别关注：充分说明并确认其理解", "elderly client: explain fully and confirm understanding")
+        }
         _ => ("未知义务", "unknown obligation"),
     };
     match lang {
@@ -197,7 +199,9 @@ pub fn reason_title(code: &str, lang: Lang) -> &'static str {
         "assessment_missing" => ("未进行风险承受能力评估", "no risk assessment"),
         "assessment_expired" => ("风险承受能力评估已过期", "risk assessment expired"),
         "material_change" => ("客户发生重大变化", "material change since the assessment"),
-        "first_purchase_needs_branch_assessment" => ("首次购买须在网点评估", "first purchase needs a branch assessment"),
+        "first_purchase_needs_branch_assessment" => {
+            ("首次购买须在网点评估", "first purchase needs a branch assessment")
+        }
         "lowest_category" => ("最低类别客户", "lowest-category client"),
         "risk_exceeds_tolerance" => ("产品风险高于承受能力", "risk above tolerance"),
         "horizon_exceeds" => ("产品期限超过投资期限", "horizon exceeds the client's"),

@@ -102,10 +102,21 @@ impl B {
         self.assess_with(level, at, channel, |_| {})
     }
     fn assess_with(mut self, level: RiskLevel, at: &str, channel: Channel, f: impl FnOnce(&mut AssessmentResult)) -> B {
-        let mut result =
-            AssessmentResult { level, lowest: false, score: None, horizon_months: None, varieties: None, goal: Some(Goal::Balanced) };
+        let mut result = AssessmentResult {
+            level,
+            lowest: false,
+            score: None,
+            horizon_months: None,
+            varieties: None,
+            goal: Some(Goal::Balanced),
+        };
         f(&mut result);
-        self.book.assessments.push(AssessmentRow { questionnaire_id: "cn-default-2025".into(), assessed_at: t(at), channel, result });
+        self.book.assessments.push(AssessmentRow {
+            questionnaire_id: "cn-default-2025".into(),
+            assessed_at: t(at),
+            channel,
+            result,
+        });
         self
     }
     fn hold(mut self, pid: &str, mv: &str, as_of: &str) -> B {
@@ -184,9 +195,23 @@ fn step1_requirements_and_minimum() {
     let cases: Vec<(&str, B, &str, fn(&mut CheckRequest), Verdict, &[&str])> = vec![
         ("closed product", ready(), "OLD", keep, Prohibited, &["not_on_sale"]),
         ("at the minimum", qualified(), "TRUST", keep, Match, &[]),
-        ("a cent below the minimum", qualified(), "TRUST", |r| r.amount = m("999999.99"), Prohibited, &["below_minimum"]),
+        (
+            "a cent below the minimum",
+            qualified(),
+            "TRUST",
+            |r| r.amount = m("999999.99"),
+            Prohibited,
+            &["below_minimum"],
+        ),
         ("above the minimum", qualified(), "TRUST", |r| r.amount = m("2000000"), Match, &[]),
-        ("qualified product, client not qualified", ready(), "TRUST", keep, Prohibited, &["requires_qualified_investor"]),
+        (
+            "qualified product, client not qualified",
+            ready(),
+            "TRUST",
+            keep,
+            Prohibited,
+            &["requires_qualified_investor"],
+        ),
         ("private fund, client not qualified", ready(), "PF", keep, Prohibited, &["requires_private_fund_qualified"]),
         ("private fund, client qualified", pf_qualified(), "PF", keep, Match, &[]),
         (
@@ -282,7 +307,12 @@ fn csrc_art8_professional_investor_matches_without_assessment() {
             "BOND",
             keep,
             Reassess,
-            &["assessment_expired", "first_purchase_needs_branch_assessment", "lowest_category", "risk_exceeds_tolerance"],
+            &[
+                "assessment_expired",
+                "first_purchase_needs_branch_assessment",
+                "lowest_category",
+                "risk_exceeds_tolerance",
+            ],
         ),
     ];
     for (case, b, pk, pid, f, verdict, codes) in cases {
@@ -325,7 +355,10 @@ fn assessment_expiry_date_itself_requires_reassessment() {
     }
     let b = client().assess(RiskLevel::C3, "2024-06-30T09:00:00", Channel::Branch).hold("BOND", "1", "2024-01-01");
     let o = b.check(BANK, "MIX");
-    assert_eq!(o.reasons[0].message, "the risk assessment of 2024-06-30 expired on 2025-06-30: the client must be reassessed");
+    assert_eq!(
+        o.reasons[0].message,
+        "the risk assessment of 2024-06-30 expired on 2025-06-30: the client must be reassessed"
+    );
     let o = b.run(BANK, &b.request("MIX"), Lang::Zh);
     assert!(o.reasons[0].message.contains("评估已于 2025-06-30 到期"), "{}", o.reasons[0].message);
     assert_eq!(o.facts.assessment_status, "expired");
@@ -379,7 +412,14 @@ fn bank_first_purchase_needs_branch_assessment() {
     use Verdict::*;
     let online = || client().assess(RiskLevel::C3, "2025-01-10T10:00:00", Channel::Online);
     let cases: Vec<(&str, B, &str, &str, Verdict, &[&str])> = vec![
-        ("first purchase, assessed online", online(), BANK, "BOND", Reassess, &["first_purchase_needs_branch_assessment"]),
+        (
+            "first purchase, assessed online",
+            online(),
+            BANK,
+            "BOND",
+            Reassess,
+            &["first_purchase_needs_branch_assessment"],
+        ),
         ("first purchase of insurance", online(), BANK, "INS", Reassess, &["first_purchase_needs_branch_assessment"]),
         (
             "first purchase, assessed at a branch",
@@ -407,7 +447,14 @@ fn bank_first_purchase_needs_branch_assessment() {
         ("bought a wealth product before", online().buy("MIX", "2025-02-01T10:00:00"), BANK, "BOND", Match, &[]),
         ("bought insurance before", online().buy("INS", "2025-02-01T10:00:00"), BANK, "BOND", Match, &[]),
         ("held a wealth product before", online().hold("BOND", "1", "2024-12-31"), BANK, "MIX", Match, &[]),
-        ("an old snapshot counts too", online().hold("BOND", "1", "2024-06-30").hold("DEP", "5", "2025-03-31"), BANK, "MIX", Match, &[]),
+        (
+            "an old snapshot counts too",
+            online().hold("BOND", "1", "2024-06-30").hold("DEP", "5", "2025-03-31"),
+            BANK,
+            "MIX",
+            Match,
+            &[],
+        ),
         (
             "a holding worth 0 is not held",
             online().hold("BOND", "0", "2024-12-31"),
@@ -469,7 +516,10 @@ fn bank_first_purchase_needs_branch_assessment() {
         o.reasons[0].message,
         "first purchase of a non-deposit product: the risk assessment must be taken at a branch (the latest, of 2025-01-10, was taken online)"
     );
-    assert_eq!(online().hold("MIX", "1", "2025-01-01").check(BANK, "BOND").facts.prior_investment_product.as_deref(), Some("MIX"));
+    assert_eq!(
+        online().hold("MIX", "1", "2025-01-01").check(BANK, "BOND").facts.prior_investment_product.as_deref(),
+        Some("MIX")
+    );
 }
 
 // ------------------------------------------------------------------ step 4
@@ -477,15 +527,26 @@ fn bank_first_purchase_needs_branch_assessment() {
 #[test]
 fn lowest_category_client_only_r1() {
     use Verdict::*;
-    let lowest =
-        || client().assess_with(RiskLevel::C1, "2025-01-10T10:00:00", Channel::Branch, |r| r.lowest = true).hold("BOND", "1", "2025-03-31");
+    let lowest = || {
+        client().assess_with(RiskLevel::C1, "2025-01-10T10:00:00", Channel::Branch, |r| r.lowest = true).hold(
+            "BOND",
+            "1",
+            "2025-03-31",
+        )
+    };
     let cases: Vec<(&str, &str, fn(&mut CheckRequest), Verdict, &[&str])> = vec![
         (BANK, "DEP", keep, Match, &[]),
         (CSRC, "DEP", keep, Match, &[]),
         (BANK, "BOND", keep, Prohibited, &["lowest_category", "risk_exceeds_tolerance"]),
         // step 4 decides before the client-initiated warn of Art 19
         (CSRC, "BOND", keep, Prohibited, &["lowest_category", "risk_exceeds_tolerance"]),
-        (CSRC, "FUT", by_advisor, Prohibited, &["lowest_category", "risk_exceeds_tolerance", "advisor_initiated_mismatch"]),
+        (
+            CSRC,
+            "FUT",
+            by_advisor,
+            Prohibited,
+            &["lowest_category", "risk_exceeds_tolerance", "advisor_initiated_mismatch"],
+        ),
     ];
     for (pk, pid, f, verdict, codes) in cases {
         let o = lowest().check_with(pk, pid, f);
@@ -495,10 +556,14 @@ fn lowest_category_client_only_r1() {
         }
     }
     // a C1 client without the flag buying R2 is an ordinary mismatch
-    let plain_c1 = client().assess(RiskLevel::C1, "2025-01-10T10:00:00", Channel::Branch).hold("BOND", "1", "2025-03-31");
+    let plain_c1 =
+        client().assess(RiskLevel::C1, "2025-01-10T10:00:00", Channel::Branch).hold("BOND", "1", "2025-03-31");
     expect(&plain_c1.check(CSRC, "BOND"), Warn, &["risk_exceeds_tolerance"], "C1 without the flag");
     let o = lowest().check(BANK, "MIX");
-    assert_eq!(o.reasons[0].message, "the client is in the lowest risk category and may buy only R1 products; this product is R3");
+    assert_eq!(
+        o.reasons[0].message,
+        "the client is in the lowest risk category and may buy only R1 products; this product is R3"
+    );
 }
 
 // ------------------------------------------------------------------ step 5
@@ -549,7 +614,13 @@ fn bank_wealth_rules_horizon_or_variety_only_warns() {
         ("product on demand", with(Some(1), None), "BOND", Match, &[]),
         ("variety accepted", with(None, fixed()), "WFI12", Match, &[]),
         ("variety not accepted", with(None, fixed()), "MIX", Warn, &["variety_not_accepted"]),
-        ("the category default variety applies", with(None, Some(vec![Variety::Equity])), "WFI12", Warn, &["variety_not_accepted"]),
+        (
+            "the category default variety applies",
+            with(None, Some(vec![Variety::Equity])),
+            "WFI12",
+            Warn,
+            &["variety_not_accepted"],
+        ),
         ("an explicit variety overrides the default", with(None, fixed()), "QEQ", Warn, &["variety_not_accepted"]),
         ("an explicit variety accepted", with(None, Some(vec![Variety::Equity])), "QEQ", Match, &[]),
         ("no variety accepted", with(None, Some(vec![])), "BOND", Warn, &["variety_not_accepted"]),
@@ -562,7 +633,13 @@ fn bank_wealth_rules_horizon_or_variety_only_warns() {
             &["risk_exceeds_tolerance", "horizon_exceeds", "variety_not_accepted"],
         ),
         ("horizon only", with(Some(6), fixed()), "WFI12", Warn, &["horizon_exceeds"]),
-        ("both without risk", with(Some(6), Some(vec![Variety::Equity])), "WFI12", Warn, &["horizon_exceeds", "variety_not_accepted"]),
+        (
+            "both without risk",
+            with(Some(6), Some(vec![Variety::Equity])),
+            "WFI12",
+            Warn,
+            &["horizon_exceeds", "variety_not_accepted"],
+        ),
     ];
     for (case, b, pid, verdict, codes) in cases {
         for f in [keep as fn(&mut CheckRequest), by_advisor] {
@@ -577,7 +654,10 @@ fn bank_wealth_rules_horizon_or_variety_only_warns() {
         b.check(BANK, "WFI24").reasons[0].message,
         "the product's horizon of 24 months exceeds the client's investment horizon of 12 months"
     );
-    assert_eq!(b.run(BANK, &b.request("MIX"), Lang::Zh).reasons[0].message, "产品投资品种（权益类）不在客户可接受的品种（固定收益类）之内");
+    assert_eq!(
+        b.run(BANK, &b.request("MIX"), Lang::Zh).reasons[0].message,
+        "产品投资品种（权益类）不在客户可接受的品种（固定收益类）之内"
+    );
 }
 
 #[test]
@@ -598,14 +678,19 @@ fn csrc_art19_client_initiated_mismatch_warns() {
         let o = b.check(CSRC, pid);
         expect(&o, Verdict::Warn, codes, pid);
         assert_eq!(o.facts.decided_at_step, 5);
-        assert!(o.obligations.contains(&"special_risk_warning") && o.obligations.contains(&"client_confirmation"), "{:?}", o.obligations);
+        assert!(
+            o.obligations.contains(&"special_risk_warning") && o.obligations.contains(&"client_confirmation"),
+            "{:?}",
+            o.obligations
+        );
     }
 }
 
 #[test]
 fn csrc_art22_advisor_initiated_mismatch_is_prohibited() {
     use Verdict::*;
-    let horizon = || client().assess_with(RiskLevel::C3, "2025-01-10T10:00:00", Channel::Branch, |r| r.horizon_months = Some(12));
+    let horizon =
+        || client().assess_with(RiskLevel::C3, "2025-01-10T10:00:00", Channel::Branch, |r| r.horizon_months = Some(12));
     let cases: Vec<(B, &str, Verdict, &[&str])> = vec![
         (ready(), "EQ", Prohibited, &["risk_exceeds_tolerance", "advisor_initiated_mismatch"]),
         // horizon or variety alone is enough under Art 22
@@ -764,11 +849,9 @@ fn reasons_from_all_applicable_steps_are_reported() {
 #[test]
 fn obligations_per_regime() {
     let c3_12m = || {
-        client().assess_with(RiskLevel::C3, "2025-01-10T10:00:00", Channel::Branch, |r| r.horizon_months = Some(12)).hold(
-            "BOND",
-            "1",
-            "2025-03-31",
-        )
+        client()
+            .assess_with(RiskLevel::C3, "2025-01-10T10:00:00", Channel::Branch, |r| r.horizon_months = Some(12))
+            .hold("BOND", "1", "2025-03-31")
     };
     let born = |date: &'static str| ready().client(move |c| c.birth_date = Some(d(date)));
     // (case, pack, book, product, channel, expected verdict, obligations)
@@ -783,7 +866,15 @@ fn obligations_per_regime() {
             Verdict::Match,
             &["risk_disclosure", "dual_recording"],
         ),
-        ("bank deposit at a branch: no 双录", BANK, ready(), "DEP", Channel::Branch, Verdict::Match, &["risk_disclosure"]),
+        (
+            "bank deposit at a branch: no 双录",
+            BANK,
+            ready(),
+            "DEP",
+            Channel::Branch,
+            Verdict::Match,
+            &["risk_disclosure"],
+        ),
         (
             "bank warn at a branch",
             BANK,
@@ -802,7 +893,15 @@ fn obligations_per_regime() {
             Verdict::Warn,
             &["risk_disclosure", "special_risk_warning", "client_confirmation", "electronic_trace"],
         ),
-        ("csrc match at a branch: no 双录", CSRC, ready(), "MIX", Channel::Branch, Verdict::Match, &["risk_disclosure"]),
+        (
+            "csrc match at a branch: no 双录",
+            CSRC,
+            ready(),
+            "MIX",
+            Channel::Branch,
+            Verdict::Match,
+            &["risk_disclosure"],
+        ),
         (
             "csrc warn at a branch: 双录",
             CSRC,
@@ -830,7 +929,15 @@ fn obligations_per_regime() {
             Verdict::Match,
             &[],
         ),
-        ("aged 64 the day before the birthday", BANK, born("1960-07-01"), "MIX", Channel::Online, Verdict::Match, &["risk_disclosure"]),
+        (
+            "aged 64 the day before the birthday",
+            BANK,
+            born("1960-07-01"),
+            "MIX",
+            Channel::Online,
+            Verdict::Match,
+            &["risk_disclosure"],
+        ),
         (
             "aged 65 on the birthday",
             BANK,
@@ -840,17 +947,40 @@ fn obligations_per_regime() {
             Verdict::Match,
             &["risk_disclosure", "elderly_special_care"],
         ),
-        ("aged 65, csrc", CSRC, born("1960-06-30"), "MIX", Channel::Online, Verdict::Match, &["risk_disclosure", "elderly_special_care"]),
+        (
+            "aged 65, csrc",
+            CSRC,
+            born("1960-06-30"),
+            "MIX",
+            Channel::Online,
+            Verdict::Match,
+            &["risk_disclosure", "elderly_special_care"],
+        ),
         (
             "aged 90, warn at a branch",
             BANK,
-            born("1935-01-01").assess_with(RiskLevel::C3, "2025-02-01T10:00:00", Channel::Branch, |r| r.horizon_months = Some(12)),
+            born("1935-01-01")
+                .assess_with(RiskLevel::C3, "2025-02-01T10:00:00", Channel::Branch, |r| r.horizon_months = Some(12)),
             "WFI24",
             Channel::Branch,
             Verdict::Warn,
-            &["risk_disclosure", "special_risk_warning", "client_confirmation", "dual_recording", "elderly_special_care"],
+            &[
+                "risk_disclosure",
+                "special_risk_warning",
+                "client_confirmation",
+                "dual_recording",
+                "elderly_special_care",
+            ],
         ),
-        ("prohibited: no sale, no obligations", BANK, born("1935-01-01"), "EQ", Channel::Branch, Verdict::Prohibited, &[]),
+        (
+            "prohibited: no sale, no obligations",
+            BANK,
+            born("1935-01-01"),
+            "EQ",
+            Channel::Branch,
+            Verdict::Prohibited,
+            &[],
+        ),
         (
             "reassess: no sale, no obligations",
             CSRC,
@@ -870,7 +1000,8 @@ fn obligations_per_regime() {
 #[test]
 fn check_sees_only_records_before_its_time() {
     use Verdict::*;
-    let qualified_later = |as_of: &'static str| ready().client(|c| c.experience_years = Some(3)).hold("BOND", "6000000", as_of);
+    let qualified_later =
+        |as_of: &'static str| ready().client(|c| c.experience_years = Some(3)).hold("BOND", "6000000", as_of);
     let cases: Vec<(&str, B, &str, Verdict, &[&str])> = vec![
         // an assessment taken after the check is ignored: the older C3 counts
         (
@@ -887,7 +1018,13 @@ fn check_sees_only_records_before_its_time() {
             Prohibited,
             &["risk_exceeds_tolerance"],
         ),
-        ("an assessment just before counts", ready().assess(RiskLevel::C5, "2025-06-30T09:59:59", Channel::Branch), "EQ", Match, &[]),
+        (
+            "an assessment just before counts",
+            ready().assess(RiskLevel::C5, "2025-06-30T09:59:59", Channel::Branch),
+            "EQ",
+            Match,
+            &[],
+        ),
         (
             "only a later assessment: missing",
             client().assess(RiskLevel::C5, "2025-07-01T09:00:00", Channel::Branch),
@@ -896,12 +1033,22 @@ fn check_sees_only_records_before_its_time() {
             &["assessment_missing"],
         ),
         // a holding snapshot dated after the check date is ignored (资管新规 Art 5 via aum)
-        ("a later snapshot is ignored", qualified_later("2025-07-01"), "TRUST", Prohibited, &["requires_qualified_investor"]),
+        (
+            "a later snapshot is ignored",
+            qualified_later("2025-07-01"),
+            "TRUST",
+            Prohibited,
+            &["requires_qualified_investor"],
+        ),
         ("a snapshot of the check date counts", qualified_later("2025-06-30"), "TRUST", Match, &[]),
         // the newest snapshot on or before the date counts, not an older bigger one
         (
             "the newest snapshot counts",
-            ready().client(|c| c.experience_years = Some(3)).hold("BOND", "6000000", "2025-01-31").hold("BOND", "100", "2025-05-31"),
+            ready().client(|c| c.experience_years = Some(3)).hold("BOND", "6000000", "2025-01-31").hold(
+                "BOND",
+                "100",
+                "2025-05-31",
+            ),
             "TRUST",
             Prohibited,
             &["requires_qualified_investor"],
@@ -938,7 +1085,13 @@ fn check_json_shape_is_exactly_as_specified() {
     assert_eq!(v["reasons"][0].as_object().unwrap().len(), 2);
     assert_eq!(
         v["obligations"],
-        serde_json::json!(["risk_disclosure", "special_risk_warning", "client_confirmation", "dual_recording", "enhanced_care"])
+        serde_json::json!([
+            "risk_disclosure",
+            "special_risk_warning",
+            "client_confirmation",
+            "dual_recording",
+            "enhanced_care"
+        ])
     );
     assert_eq!(v["rule_pack"], "cn-csrc");
     let o = ready().check(BANK, "MIX");

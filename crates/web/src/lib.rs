@@ -159,7 +159,11 @@ fn render(app: &App, o: &Overview, lang: Lang) -> String {
             }
         }
         _ => {
-            let _ = write!(h, "<p>{}</p>", t("尚未运行分类：请执行 tierwise classify。", "No classification run yet: run tierwise classify."));
+            let _ = write!(
+                h,
+                "<p>{}</p>",
+                t("尚未运行分类：请执行 tierwise classify。", "No classification run yet: run tierwise classify.")
+            );
         }
     }
     h.push_str("</body></html>");
