@@ -20,6 +20,7 @@ pub fn ntile_deciles(mut rows: Vec<(String, Decimal)>) -> Vec<(String, u8)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

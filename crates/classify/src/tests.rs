@@ -1,6 +1,8 @@
 //! Table-driven tests of PRODUCT.md 3, one group per dimension, with the
 //! boundary of every threshold.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use crate::*;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

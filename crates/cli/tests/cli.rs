@@ -3,6 +3,8 @@
 //! and rules commands, generate. Expected values are worked out by hand from
 //! the fixture book in `tests/fixtures/book` as of 2025-06-30.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -75,6 +75,7 @@ pub fn format_timestamp(t: &LocalDateTime) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

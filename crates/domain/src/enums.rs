@@ -167,6 +167,7 @@ pub fn parse_bool(s: &str) -> Result<bool, ParseError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

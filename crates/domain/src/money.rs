@@ -31,6 +31,7 @@ pub fn parse_money(s: &str) -> Result<Money, ParseError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

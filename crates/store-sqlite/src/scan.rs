@@ -53,9 +53,11 @@ fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
 
 /// A cursor over rows ordered by client_id, read one client at a time; each
 /// row is converted to an owned value as the cursor passes it.
+type RowMap<'s, T> = Box<dyn Fn(&Row) -> StoreResult<T> + 's>;
+
 struct Cursor<'s, T> {
     rows: Rows<'s>,
-    map: Box<dyn Fn(&Row) -> StoreResult<T> + 's>,
+    map: RowMap<'s, T>,
     /// the row under the cursor, None at the end
     current: Option<(String, T)>,
 }

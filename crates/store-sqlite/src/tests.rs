@@ -1,5 +1,7 @@
 //! SQLite runs the storage conformance suite, plus what only SQLite has.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use super::*;
 
 fn store() -> (tempfile::TempDir, SqliteStore) {
