@@ -104,3 +104,17 @@ pub(crate) fn run(
     };
     Ok(BatchOutcome { run, distribution: dist })
 }
+
+/// Orders a distribution's tiers and segments as the pack lists them
+/// (mass, wealth, hnw; segments in rule order), unknown values last.
+pub fn in_pack_order(pack: &tierwise_rules::Pack, d: &mut Distribution) {
+    let tier_order: Vec<String> = pack
+        .dimensions
+        .get("asset_tier")
+        .map(|i| i.values.iter().map(|(id, _)| id.clone()).collect())
+        .unwrap_or_default();
+    let pos = |order: &[String], k: &str| order.iter().position(|v| v == k).unwrap_or(usize::MAX);
+    d.tiers.sort_by(|a, b| pos(&tier_order, &a.0).cmp(&pos(&tier_order, &b.0)).then_with(|| a.0.cmp(&b.0)));
+    let seg_order: Vec<String> = pack.segments.iter().map(|s| s.id.clone()).collect();
+    d.segments.sort_by(|a, b| pos(&seg_order, &a.0).cmp(&pos(&seg_order, &b.0)).then_with(|| a.0.cmp(&b.0)));
+}

@@ -9,7 +9,7 @@
 mod batch;
 mod export;
 
-pub use batch::{BatchOutcome, Progress};
+pub use batch::{in_pack_order, BatchOutcome, Progress};
 pub use export::EXPORT_HEADER;
 
 use chrono::NaiveDate;

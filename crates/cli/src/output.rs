@@ -66,16 +66,38 @@ fn name_of(pack: &Pack, key: &str, value: &str, lang: Lang) -> String {
     }
 }
 
+/// Columns a string takes on a terminal: CJK and full-width characters take two.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `s` padded with spaces to `width` terminal columns.
+fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
 /// Counts per tier and segment, then the migration matrices.
 pub fn distribution(pack: &Pack, d: &Distribution, lang: Lang) {
+    let mut d = d.clone();
+    tierwise_app::in_pack_order(pack, &mut d);
     for (key, rows) in [("asset_tier", &d.tiers), ("segment", &d.segments)] {
         println!("\n{} ({key})", pack.dimension_name(key, lang));
         for (v, n) in rows.iter() {
             let pct = if d.clients > 0 { *n as f64 * 100.0 / d.clients as f64 } else { 0.0 };
-            println!("  {:<18} {:<14} {:>10} {:>6.2}%", v, name_of(pack, key, v, lang), n, pct);
+            println!("  {:<18} {} {:>10} {:>6.2}%", v, pad(&name_of(pack, key, v, lang), 18), n, pct);
         }
     }
-    let tiers: Vec<&str> = ["mass", "wealth", "hnw"].to_vec();
+    let tiers: Vec<&str> = d.tiers.iter().map(|(k, _)| k.as_str()).collect();
     let segs: Vec<&str> = pack.segments.iter().map(|s| s.id.as_str()).collect();
     println!("\n{} (asset_tier)", t(lang, "迁移矩阵：上次 → 本次", "migration matrix: previous → this"));
     print!("{}", d.tier_matrix.render(&tiers));

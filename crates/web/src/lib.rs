@@ -46,7 +46,11 @@ fn load(app: &App) -> Result<Overview, tierwise_app::AppError> {
     let counts = app.store.counts()?;
     let run = app.store.latest_run()?;
     let dist = match &run {
-        Some(r) => Some(app.run_distribution(r)?),
+        Some(r) => {
+            let mut d = app.run_distribution(r)?;
+            tierwise_app::in_pack_order(&app.pack, &mut d);
+            Some(d)
+        }
         None => None,
     };
     Ok(Overview { counts, run, dist })
