@@ -79,6 +79,14 @@ impl SqliteStore {
         Ok(c)
     }
 
+    /// A connection for one large write transaction (an import): a
+    /// bigger page cache keeps SQLite from spilling half-built B-trees to the WAL.
+    pub(crate) fn connect_bulk(&self) -> StoreResult<Connection> {
+        let c = self.connect()?;
+        c.execute_batch("PRAGMA cache_size = -262144;").map_err(db)?;
+        Ok(c)
+    }
+
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committing on `Ok(true)`.
     fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let c = self.connect()?;
@@ -312,7 +320,7 @@ impl Store for SqliteStore {
     }
 
     fn import(&self, f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>) -> StoreResult<bool> {
-        let c = self.connect()?;
+        let c = self.connect_bulk()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         let res = f(&mut Sink { c: &c });
         match res {
