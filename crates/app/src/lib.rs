@@ -109,7 +109,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Opens the store a URL names: `sqlite://PATH` (PostgreSQL arrives with its backend).
+/// Opens the store a URL names: `sqlite://PATH` or `postgres://…` (`postgresql://…`).
 pub fn open_store(url: &str) -> AppResult<Box<dyn Store>> {
     if url.starts_with("sqlite:") {
         let path = SqliteStore::path_from_url(url)?;
@@ -119,6 +119,10 @@ pub fn open_store(url: &str) -> AppResult<Box<dyn Store>> {
             }
         }
         return Ok(Box::new(SqliteStore::open(&path)?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // its errors carry the URL with the password masked
+        return Ok(Box::new(tierwise_store_postgres::PostgresStore::open(url)?));
     }
     Err(StoreError::UnsupportedUrl(redact_url(url)).into())
 }

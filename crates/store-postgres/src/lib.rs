@@ -1,0 +1,713 @@
+//! The PostgreSQL backend: the store for a bank's production database.
+//!
+//! It owns the PostgreSQL schema (`migrations/`, applied in order and
+//! tracked in `schema_migrations`), talks to the server with the synchronous
+//! `postgres` client over a small pool of connections, and makes every
+//! multi-row write one transaction: an import (staged with binary COPY, then
+//! upserted with `INSERT … ON CONFLICT`), a classification run (a writer
+//! holding its own connection, results written with binary COPY, rolled back
+//! when dropped unfinished). The book streams for classification through one
+//! portal per table inside one REPEATABLE READ read-only transaction. It is
+//! the only crate that knows PostgreSQL's SQL; it never logs the password of
+//! a database URL.
+
+mod codec;
+mod scan;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, Config, NoTls, Row, Transaction};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use tierwise_classify::{Catalog, Classification, ClientBook};
+use tierwise_domain::{Advisor, Assessment, Client as BookClient, Holding, Interaction, Product, Transaction as Txn};
+use tierwise_store::{
+    BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError, StoreResult,
+    StoredClassification,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 8;
+
+/// A PostgreSQL error as a store error, with the server's message, detail
+/// and hint (or the client-side cause) kept.
+pub(crate) fn db(e: postgres::Error) -> StoreError {
+    StoreError::Database(describe(&e))
+}
+
+fn describe(e: &postgres::Error) -> String {
+    if let Some(d) = e.as_db_error() {
+        let mut s = format!("{}: {} (SQLSTATE {})", d.severity(), d.message(), d.code().code());
+        if let Some(x) = d.detail() {
+            s.push_str("; detail: ");
+            s.push_str(x);
+        }
+        if let Some(x) = d.hint() {
+            s.push_str("; hint: ");
+            s.push_str(x);
+        }
+        return s;
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
+/// `name` quoted as an SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `postgres://user:secret@host/db?password=secret` →
+/// `postgres://user:***@host/db?password=***`.
+fn redact(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match base[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &base[..s + 3 + c], &base[at..]),
+            None => base.to_string(),
+        },
+        _ => base.to_string(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+/// A transaction-scoped advisory lock, one per schema and purpose: imports,
+/// runs and migrations each run one at a time, as SQLite's single writer does.
+fn lock_sql(purpose: &str) -> String {
+    format!("SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || '.tierwise.{purpose}'))")
+}
+
+/// A PostgreSQL database (one schema of it).
+pub struct PostgresStore {
+    config: Config,
+    /// the URL with its password masked, for errors and `Debug`
+    url: String,
+    /// set as `search_path` on every connection, when given
+    schema: Option<String>,
+    idle: Mutex<Vec<Client>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("url", &self.url).field("schema", &self.schema).finish()
+    }
+}
+
+/// A pooled connection, returned to the pool when dropped.
+pub(crate) struct Conn<'s> {
+    store: &'s PostgresStore,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().unwrap_or_else(|| unreachable!("a connection is taken only when dropped"))
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().unwrap_or_else(|| unreachable!("a connection is taken only when dropped"))
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            if c.is_closed() {
+                return;
+            }
+            if let Ok(mut idle) = self.store.idle.lock() {
+                if idle.len() < MAX_IDLE {
+                    idle.push(c);
+                }
+            }
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `postgres://…` (or `postgresql://…`) and migrates. A
+    /// schema other than `public` may be chosen in the URL with
+    /// `?options=-csearch_path%3DNAME`.
+    pub fn open(url: &str) -> StoreResult<PostgresStore> {
+        let s = PostgresStore::new(url, None)?;
+        s.migrate()?;
+        Ok(s)
+    }
+
+    /// Like `open`, in schema `schema` (created if missing), which every
+    /// connection of this store uses as its `search_path`.
+    pub fn open_in_schema(url: &str, schema: &str) -> StoreResult<PostgresStore> {
+        let s = PostgresStore::new(url, None)?;
+        s.connect()?.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema))).map_err(db)?;
+        drop(s);
+        let s = PostgresStore::new(url, Some(schema.to_string()))?;
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn new(url: &str, schema: Option<String>) -> StoreResult<PostgresStore> {
+        let redacted = redact(url);
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::UnsupportedUrl(redacted));
+        }
+        let mut config: Config =
+            url.parse().map_err(|e| StoreError::Database(format!("{redacted}: {}", describe(&e))))?;
+        if config.get_application_name().is_none() {
+            config.application_name("tierwise");
+        }
+        Ok(PostgresStore { config, url: redacted, schema, idle: Mutex::new(Vec::new()) })
+    }
+
+    /// The URL with its password masked.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The schema this store was opened in, if one was named.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    pub(crate) fn connect(&self) -> StoreResult<Conn<'_>> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let client = match idle {
+            Some(c) if !c.is_closed() => c,
+            _ => self.new_client()?,
+        };
+        Ok(Conn { store: self, client: Some(client) })
+    }
+
+    fn new_client(&self) -> StoreResult<Client> {
+        let mut c = self
+            .config
+            .connect(NoTls)
+            .map_err(|e| StoreError::Database(format!("cannot connect to {}: {}", self.url, describe(&e))))?;
+        if let Some(s) = &self.schema {
+            c.batch_execute(&format!("SET search_path TO {}", quote_ident(s))).map_err(db)?;
+        }
+        Ok(c)
+    }
+
+    /// Runs `f` in one transaction, committed when it succeeds.
+    fn write<T>(&self, f: impl FnOnce(&mut Transaction) -> StoreResult<T>) -> StoreResult<T> {
+        let mut c = self.connect()?;
+        let mut tx = c.transaction().map_err(db)?;
+        let v = f(&mut tx)?;
+        tx.commit().map_err(db)?;
+        Ok(v)
+    }
+}
+
+pub(crate) fn append_audit(
+    tx: &mut Transaction,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    payload: &str,
+) -> StoreResult<i64> {
+    let r = tx
+        .query_one(
+            "INSERT INTO audit_events (at, actor, action, subject, payload) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+            &[&Utc::now(), &actor, &action, &subject, &payload],
+        )
+        .map_err(db)?;
+    codec::get(&r, 0)
+}
+
+/// The writes of one import: each batch is copied into a temporary staging
+/// table (dropped at the end of the transaction) and upserted from there.
+struct Sink<'t, 'c> {
+    tx: &'t mut Transaction<'c>,
+    staged: Vec<&'static str>,
+    txn_stats_checked: bool,
+}
+
+impl Sink<'_, '_> {
+    fn put<R>(
+        &mut self,
+        t: &codec::Table,
+        rows: &[R],
+        copy: fn(&mut BinaryCopyInWriter, &R) -> Result<(), postgres::Error>,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let stage = t.stage();
+        if self.staged.contains(&t.name) {
+            self.tx.batch_execute(&format!("TRUNCATE {stage}")).map_err(db)?;
+        } else {
+            self.tx
+                .batch_execute(&format!(
+                    "CREATE TEMP TABLE {stage} (LIKE {name}, seq BIGINT GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP",
+                    name = t.name
+                ))
+                .map_err(db)?;
+            self.staged.push(t.name);
+        }
+        let w = self.tx.copy_in(&codec::copy_sql(&stage, t.cols)).map_err(db)?;
+        let mut w = BinaryCopyInWriter::new(w, &t.types());
+        for r in rows {
+            copy(&mut w, r).map_err(db)?;
+        }
+        w.finish().map_err(db)?;
+        self.tx.execute(&t.upsert_sql(), &[]).map_err(db)?;
+        Ok(())
+    }
+}
+
+impl ImportSink for Sink<'_, '_> {
+    fn known_ids(&mut self, kind: IdKind) -> StoreResult<HashSet<String>> {
+        let sql = match kind {
+            IdKind::Client => "SELECT client_id FROM clients",
+            IdKind::Advisor => "SELECT advisor_id FROM advisors",
+            IdKind::Product => "SELECT product_id FROM products",
+        };
+        let mut out = HashSet::new();
+        let mut rows = self.tx.query_raw(sql, std::iter::empty::<&str>()).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            out.insert(codec::get::<String>(&r, 0)?);
+        }
+        Ok(out)
+    }
+
+    fn put_advisors(&mut self, rows: &[Advisor]) -> StoreResult<()> {
+        self.put(&codec::ADVISORS, rows, codec::copy_advisor)
+    }
+    fn put_products(&mut self, rows: &[Product]) -> StoreResult<()> {
+        self.put(&codec::PRODUCTS, rows, codec::copy_product)
+    }
+    fn put_clients(&mut self, rows: &[BookClient]) -> StoreResult<()> {
+        self.put(&codec::CLIENTS, rows, codec::copy_client)
+    }
+    fn put_holdings(&mut self, rows: &[Holding]) -> StoreResult<()> {
+        self.put(&codec::HOLDINGS, rows, codec::copy_holding)
+    }
+    fn put_transactions(&mut self, rows: &[Txn]) -> StoreResult<()> {
+        // a txn_id re-imported under another client moves to that client (the
+        // last row of a txn_id in the batch counts)
+        let mut last: HashMap<&str, &str> = HashMap::with_capacity(rows.len());
+        for r in rows {
+            last.insert(&r.txn_id, &r.client_id);
+        }
+        // probed in txn_id order, the index pages are read once each
+        let mut pairs: Vec<(&str, &str)> = last.into_iter().collect();
+        pairs.sort_unstable();
+        let (ids, clients): (Vec<&str>, Vec<&str>) = pairs.into_iter().unzip();
+        if !ids.is_empty() {
+            self.tx.execute(codec::MOVE_TRANSACTIONS, &[&ids, &clients]).map_err(db)?;
+        }
+        self.put(&codec::TRANSACTIONS, rows, codec::copy_transaction)?;
+        if !self.txn_stats_checked {
+            // Without statistics (a table never analysed: the first import)
+            // the planner takes txn_id for a column of few values and scans
+            // the whole table for every batch's move check. Statistics of the
+            // first batch tell it txn_id is unique, as a ratio that holds as
+            // the table grows.
+            self.txn_stats_checked = true;
+            let known = self
+                .tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema()
+                     AND tablename = 'transactions' AND attname = 'txn_id')",
+                    &[],
+                )
+                .map_err(db)?;
+            if !codec::get::<bool>(&known, 0)? {
+                // a hint, never a failure: a role that may not analyse the
+                // table imports all the same
+                let mut sp = self.tx.savepoint("tw_analyze").map_err(db)?;
+                if sp.batch_execute("ANALYZE transactions").is_ok() {
+                    sp.commit().map_err(db)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn put_assessments(&mut self, rows: &[Assessment]) -> StoreResult<()> {
+        self.put(&codec::ASSESSMENTS, rows, codec::copy_assessment)
+    }
+    fn put_interactions(&mut self, rows: &[Interaction]) -> StoreResult<()> {
+        self.put(&codec::INTERACTIONS, rows, codec::copy_interaction)
+    }
+}
+
+/// A run in progress: its own connection inside `BEGIN` … `COMMIT`.
+struct PgRunWriter<'s> {
+    c: Conn<'s>,
+    /// true from `BEGIN` until `COMMIT` or `ROLLBACK`
+    open: bool,
+    run_id: i64,
+    as_of: NaiveDate,
+    pack_id: String,
+    pack_version: String,
+    started_at: String,
+}
+
+impl PgRunWriter<'_> {
+    fn copy_in(&mut self, table: &str, cols: &[(&str, postgres::types::Type)]) -> StoreResult<BinaryCopyInWriter<'_>> {
+        let types: Vec<_> = cols.iter().map(|c| c.1.clone()).collect();
+        let w = self.c.copy_in(&codec::copy_sql(table, cols)).map_err(db)?;
+        Ok(BinaryCopyInWriter::new(w, &types))
+    }
+
+    fn rollback(&mut self) {
+        if self.open {
+            self.open = false;
+            let _ = self.c.batch_execute("ROLLBACK");
+        }
+    }
+
+    fn finish_inner(&mut self, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
+        let mut sorted: Vec<&(String, u8)> = deciles.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let run_id = self.run_id;
+        let mut w = self.copy_in(
+            "value_deciles",
+            &[
+                ("run_id", postgres::types::Type::INT8),
+                ("client_id", postgres::types::Type::TEXT),
+                ("value_decile", postgres::types::Type::INT2),
+            ],
+        )?;
+        for (id, d) in sorted {
+            w.write(&[&run_id, id, &i16::from(*d)]).map_err(db)?;
+        }
+        w.finish().map_err(db)?;
+        let finished = Utc::now();
+        self.c
+            .execute(
+                "UPDATE classification_runs SET finished_at = $1, clients = $2 WHERE run_id = $3",
+                &[&finished, &clients, &run_id],
+            )
+            .map_err(db)?;
+        let payload = serde_json::json!({
+            "run_id": run_id, "as_of": self.as_of.to_string(), "rule_pack": self.pack_id,
+            "rule_version": self.pack_version, "clients": clients,
+        });
+        self.c
+            .execute(
+                "INSERT INTO audit_events (at, actor, action, subject, payload) VALUES ($1, 'system', 'classification.run', $2, $3)",
+                &[&finished, &format!("run:{run_id}"), &payload.to_string()],
+            )
+            .map_err(db)?;
+        self.c.batch_execute("COMMIT").map_err(db)?;
+        self.open = false;
+        Ok(RunInfo {
+            run_id,
+            as_of: self.as_of,
+            rule_pack: self.pack_id.clone(),
+            rule_version: self.pack_version.clone(),
+            started_at: self.started_at.clone(),
+            finished_at: codec::stamp(finished),
+            clients,
+        })
+    }
+}
+
+impl RunWriter for PgRunWriter<'_> {
+    fn write(&mut self, rows: &[(Classification, Option<(String, String)>)]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let run_id = self.run_id;
+        let mut w = self.copy_in("classifications", codec::CLASSIFICATIONS)?;
+        for (c, prev) in rows {
+            codec::copy_classification(&mut w, run_id, c, prev.as_ref()).map_err(db)?;
+        }
+        w.finish().map_err(db)?;
+        let mut w = self.copy_in(
+            "explanations",
+            &[
+                ("run_id", postgres::types::Type::INT8),
+                ("client_id", postgres::types::Type::TEXT),
+                ("explanation", postgres::types::Type::TEXT),
+            ],
+        )?;
+        for (c, _) in rows {
+            w.write(&[&run_id, &c.client_id, &c.explanation.to_json()]).map_err(db)?;
+        }
+        w.finish().map_err(db)?;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
+        let res = self.finish_inner(deciles, clients);
+        if res.is_err() {
+            self.rollback();
+        }
+        res
+    }
+}
+
+impl Drop for PgRunWriter<'_> {
+    fn drop(&mut self) {
+        // a run that was not finished leaves nothing behind
+        self.rollback();
+    }
+}
+
+fn run_info(r: &Row) -> StoreResult<RunInfo> {
+    let finished: Option<chrono::DateTime<Utc>> = codec::get(r, 5)?;
+    Ok(RunInfo {
+        run_id: codec::get(r, 0)?,
+        as_of: codec::get(r, 1)?,
+        rule_pack: codec::get(r, 2)?,
+        rule_version: codec::get(r, 3)?,
+        started_at: codec::stamp(codec::get(r, 4)?),
+        finished_at: finished.map(codec::stamp).unwrap_or_default(),
+        clients: codec::get(r, 6)?,
+    })
+}
+
+const RUN_COLS: &str = "run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients";
+
+impl Store for PostgresStore {
+    fn migrate(&self) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.batch_execute(&lock_sql("migrate")).map_err(db)?;
+            // created only when missing: an up-to-date schema opens without
+            // the privilege to create tables
+            let tracked = tx.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).map_err(db)?;
+            if !codec::get::<bool>(&tracked, 0)? {
+                tx.batch_execute(
+                    "CREATE TABLE schema_migrations (
+                         version    INTEGER PRIMARY KEY,
+                         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                     )",
+                )
+                .map_err(db)?;
+            }
+            let v: Option<i32> =
+                codec::get(&tx.query_one("SELECT max(version) FROM schema_migrations", &[]).map_err(db)?, 0)?;
+            let v = i64::from(v.unwrap_or(0));
+            let known = MIGRATIONS.len() as i64;
+            if v > known {
+                return Err(StoreError::SchemaTooNew { found: v, known });
+            }
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+                tx.batch_execute(m).map_err(db)?;
+                let version = i as i32 + 1;
+                tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&version]).map_err(db)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn import(&self, f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>) -> StoreResult<bool> {
+        let mut c = self.connect()?;
+        let mut tx = c.transaction().map_err(db)?;
+        tx.batch_execute(&lock_sql("import")).map_err(db)?;
+        let ok = f(&mut Sink { tx: &mut tx, staged: Vec::new(), txn_stats_checked: false })?;
+        if ok {
+            tx.commit().map_err(db)?;
+        } else {
+            tx.rollback().map_err(db)?;
+        }
+        Ok(ok)
+    }
+
+    fn products(&self) -> StoreResult<Vec<Product>> {
+        let mut c = self.connect()?;
+        let rows =
+            c.query(&format!("SELECT {} FROM products ORDER BY product_id", codec::PRODUCT_COLS), &[]).map_err(db)?;
+        rows.iter().map(codec::product_from).collect()
+    }
+
+    fn client(&self, client_id: &str) -> StoreResult<Option<BookClient>> {
+        let mut c = self.connect()?;
+        let row = c
+            .query_opt(&format!("SELECT {} FROM clients WHERE client_id = $1", codec::CLIENT_COLS), &[&client_id])
+            .map_err(db)?;
+        row.as_ref().map(codec::client_from).transpose()
+    }
+
+    fn client_book(&self, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>> {
+        scan::one_book(&mut *self.connect()?, client_id, catalog)
+    }
+
+    fn counts(&self) -> StoreResult<BookCounts> {
+        let mut c = self.connect()?;
+        let r = c
+            .query_one(
+                "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM advisors), (SELECT count(*) FROM products),
+                        (SELECT count(*) FROM holdings), (SELECT count(*) FROM transactions), (SELECT count(*) FROM assessments),
+                        (SELECT count(*) FROM interactions), (SELECT count(*) FROM classification_runs),
+                        (SELECT count(*) FROM suitability_checks)",
+                &[],
+            )
+            .map_err(db)?;
+        Ok(BookCounts {
+            clients: codec::get(&r, 0)?,
+            advisors: codec::get(&r, 1)?,
+            products: codec::get(&r, 2)?,
+            holdings: codec::get(&r, 3)?,
+            transactions: codec::get(&r, 4)?,
+            assessments: codec::get(&r, 5)?,
+            interactions: codec::get(&r, 6)?,
+            runs: codec::get(&r, 7)?,
+            checks: codec::get(&r, 8)?,
+        })
+    }
+
+    fn scan_books(
+        &self,
+        catalog: &Catalog,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        scan::scan_books(&mut *self.connect()?, catalog, chunk, f)
+    }
+
+    fn begin_run(
+        &self,
+        as_of: NaiveDate,
+        pack_id: &str,
+        pack_version: &str,
+        pack_text: &str,
+    ) -> StoreResult<Box<dyn RunWriter + '_>> {
+        let c = self.connect()?;
+        let mut w = PgRunWriter {
+            c,
+            open: false,
+            run_id: 0,
+            as_of,
+            pack_id: pack_id.to_string(),
+            pack_version: pack_version.to_string(),
+            started_at: String::new(),
+        };
+        w.c.batch_execute("BEGIN").map_err(db)?;
+        w.open = true;
+        let started = Utc::now();
+        w.c.batch_execute(&lock_sql("run")).map_err(db)?;
+        w.c.execute(
+            "INSERT INTO rule_packs (pack_id, version, source_text, stored_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (pack_id, version) DO NOTHING",
+            &[&pack_id, &pack_version, &pack_text, &started],
+        )
+        .map_err(db)?;
+        let r =
+            w.c.query_one(
+                "INSERT INTO classification_runs (run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients)
+                 VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM classification_runs), $1, $2, $3, $4, NULL, 0)
+                 RETURNING run_id",
+                &[&as_of, &pack_id, &pack_version, &started],
+            )
+            .map_err(db)?;
+        w.run_id = codec::get(&r, 0)?;
+        w.started_at = codec::stamp(started);
+        // on any error above, dropping `w` rolls the transaction back
+        Ok(Box::new(w))
+    }
+
+    fn latest_run(&self) -> StoreResult<Option<RunInfo>> {
+        let mut c = self.connect()?;
+        let row = c
+            .query_opt(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC LIMIT 1"), &[])
+            .map_err(db)?;
+        row.as_ref().map(run_info).transpose()
+    }
+
+    fn runs(&self) -> StoreResult<Vec<RunInfo>> {
+        let mut c = self.connect()?;
+        let rows =
+            c.query(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC"), &[]).map_err(db)?;
+        rows.iter().map(run_info).collect()
+    }
+
+    fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()> {
+        scan::scan_run(&mut *self.connect()?, run_id, f)
+    }
+
+    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>> {
+        let mut c = self.connect()?;
+        let row = c
+            .query_opt(
+                "SELECT explanation FROM explanations WHERE run_id = $1 AND client_id = $2",
+                &[&run_id, &client_id],
+            )
+            .map_err(db)?;
+        row.as_ref().map(|r| codec::get(r, 0)).transpose()
+    }
+
+    fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>> {
+        let col = codec::group_column(field)?;
+        let mut c = self.connect()?;
+        let rows = c
+            .query(
+                &format!("SELECT {col}, count(*) FROM classifications WHERE run_id = $1 GROUP BY {col} ORDER BY {col}"),
+                &[&run_id],
+            )
+            .map_err(db)?;
+        rows.iter().map(|r| Ok((codec::get(r, 0)?, codec::get(r, 1)?))).collect()
+    }
+
+    fn run_migrations(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, String, i64)>> {
+        let col = codec::group_column(field)?;
+        let mut c = self.connect()?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT coalesce(prev_{col}, ''), {col}, count(*) FROM classifications WHERE run_id = $1
+                     GROUP BY 1, 2 ORDER BY 1, 2"
+                ),
+                &[&run_id],
+            )
+            .map_err(db)?;
+        rows.iter().map(|r| Ok((codec::get(r, 0)?, codec::get(r, 1)?, codec::get(r, 2)?))).collect()
+    }
+
+    fn pack_text(&self, pack_id: &str, version: &str) -> StoreResult<Option<String>> {
+        let mut c = self.connect()?;
+        let row = c
+            .query_opt("SELECT source_text FROM rule_packs WHERE pack_id = $1 AND version = $2", &[&pack_id, &version])
+            .map_err(db)?;
+        row.as_ref().map(|r| codec::get(r, 0)).transpose()
+    }
+
+    fn record_check(&self, check: &CheckRecord) -> StoreResult<i64> {
+        let at = NaiveDateTime::parse_from_str(&check.at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
+            StoreError::Aborted(format!("the time of a check, {:?}, is not a local timestamp", check.at))
+        })?;
+        self.write(|tx| {
+            let r = tx
+                .query_one(
+                    "INSERT INTO suitability_checks (client_id, product_id, at, verdict, rule_pack, rule_version, payload, recorded_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING check_id",
+                    &[&check.client_id, &check.product_id, &at, &check.verdict, &check.rule_pack, &check.rule_version, &check.payload, &Utc::now()],
+                )
+                .map_err(db)?;
+            let id: i64 = codec::get(&r, 0)?;
+            append_audit(tx, "cli", "suitability.check", &format!("check:{id}"), &check.payload)?;
+            Ok(id)
+        })
+    }
+
+    fn audit(&self, actor: &str, action: &str, subject: &str, payload: &str) -> StoreResult<i64> {
+        self.write(|tx| append_audit(tx, actor, action, subject, payload))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,261 @@
+//! Streaming reads: the whole book in client-id order (a merge join of one
+//! portal per table, fetched a few thousand rows at a time inside one
+//! REPEATABLE READ read-only transaction, so the snapshot is consistent and
+//! no table is ever held in memory), one client's book, and a run's results.
+
+use crate::codec::{self, corrupt, decile, en, get, opt_en};
+use crate::db;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, IsolationLevel, Portal, Row, Transaction};
+use tierwise_classify::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
+use tierwise_domain::*;
+use tierwise_store::{ScannedClient, StoreResult, StoredClassification};
+
+/// Rows fetched per round trip from each portal.
+const FETCH: i32 = 4096;
+
+const HOLDING_SQL: &str = "SELECT client_id, product_id, market_value, as_of FROM holdings";
+const TXN_SQL: &str = "SELECT client_id, ts, kind, amount, product_id FROM transactions";
+const ASSESSMENT_SQL: &str =
+    "SELECT client_id, questionnaire_id, assessed_at, channel, risk_level, lowest, score, horizon_months, varieties, goal FROM assessments";
+
+fn holding(r: &Row, catalog: &Catalog) -> StoreResult<Option<HoldingRow>> {
+    let Some(product) = catalog.index_of(get(r, 1)?) else { return Ok(None) };
+    Ok(Some(HoldingRow { product, market_value: get(r, 2)?, as_of: get(r, 3)? }))
+}
+
+fn txn(r: &Row, catalog: &Catalog) -> StoreResult<TxnRow> {
+    let pid: Option<&str> = get(r, 4)?;
+    Ok(TxnRow {
+        ts: get(r, 1)?,
+        kind: en(TxnKind::parse, get(r, 2)?)?,
+        amount: get(r, 3)?,
+        product: pid.and_then(|p| catalog.index_of(p)),
+    })
+}
+
+fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
+    let varieties: Option<&str> = get(r, 8)?;
+    Ok(AssessmentRow {
+        questionnaire_id: get(r, 1)?,
+        assessed_at: get(r, 2)?,
+        channel: en(Channel::parse, get(r, 3)?)?,
+        result: AssessmentResult {
+            level: en(RiskLevel::parse, get(r, 4)?)?,
+            lowest: get(r, 5)?,
+            score: get(r, 6)?,
+            horizon_months: codec::count(get(r, 7)?)?,
+            varieties: varieties.map(|v| parse_varieties(v).map_err(|_| corrupt("varieties", v))).transpose()?,
+            goal: opt_en(Goal::parse, get(r, 9)?)?,
+        },
+    })
+}
+
+/// An open portal read a batch of rows at a time.
+struct Fetcher {
+    portal: Portal,
+    rows: std::vec::IntoIter<Row>,
+    done: bool,
+}
+
+impl Fetcher {
+    fn open(tx: &mut Transaction, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Fetcher> {
+        let portal = tx.bind(sql, params).map_err(db)?;
+        Ok(Fetcher { portal, rows: Vec::new().into_iter(), done: false })
+    }
+
+    fn next(&mut self, tx: &mut Transaction) -> StoreResult<Option<Row>> {
+        if let Some(r) = self.rows.next() {
+            return Ok(Some(r));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let rows = tx.query_portal(&self.portal, FETCH).map_err(db)?;
+        self.done = rows.len() < FETCH as usize;
+        self.rows = rows.into_iter();
+        Ok(self.rows.next())
+    }
+}
+
+/// Converts a row to the value a cursor yields.
+type MapRow<'a, T> = Box<dyn Fn(&Row) -> StoreResult<T> + 'a>;
+
+/// A portal over rows ordered by client_id, read one client at a time; each
+/// row is converted to an owned value as the cursor passes it.
+struct Cursor<'a, T> {
+    rows: Fetcher,
+    map: MapRow<'a, T>,
+    /// the row under the cursor, None at the end
+    current: Option<(String, T)>,
+}
+
+impl<'a, T> Cursor<'a, T> {
+    fn open(
+        tx: &mut Transaction,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        map: impl Fn(&Row) -> StoreResult<T> + 'a,
+    ) -> StoreResult<Cursor<'a, T>> {
+        let mut c = Cursor { rows: Fetcher::open(tx, sql, params)?, map: Box::new(map), current: None };
+        c.advance(tx)?;
+        Ok(c)
+    }
+
+    fn advance(&mut self, tx: &mut Transaction) -> StoreResult<()> {
+        self.current = match self.rows.next(tx)? {
+            Some(r) => Some((get(&r, 0)?, (self.map)(&r)?)),
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// Every row of `client_id`, skipping rows of smaller ids (rows whose
+    /// client no longer exists).
+    fn take(&mut self, tx: &mut Transaction, client_id: &str, out: &mut Vec<T>) -> StoreResult<()> {
+        loop {
+            match self.current.take() {
+                Some((id, v)) if id.as_str() <= client_id => {
+                    if id == client_id {
+                        out.push(v);
+                    }
+                    self.advance(tx)?;
+                }
+                other => {
+                    self.current = other;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn scan_books(
+    c: &mut Client,
+    catalog: &Catalog,
+    chunk: usize,
+    f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let chunk = chunk.max(1);
+    let mut tx =
+        c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)?;
+    let prev_run: Option<i64> = get(&tx.query_one("SELECT max(run_id) FROM classification_runs", &[]).map_err(db)?, 0)?;
+    let prev_run = prev_run.unwrap_or(-1);
+    // every id column is COLLATE "C": byte-wise order, the primary keys' order
+    let mut clients =
+        Fetcher::open(&mut tx, &format!("SELECT {} FROM clients ORDER BY client_id", codec::CLIENT_COLS), &[])?;
+    let mut hc = Cursor::open(&mut tx, &format!("{HOLDING_SQL} ORDER BY client_id, as_of, product_id"), &[], |r| {
+        holding(r, catalog)
+    })?;
+    let mut tc = Cursor::open(&mut tx, &format!("{TXN_SQL} ORDER BY client_id, txn_id"), &[], |r| txn(r, catalog))?;
+    let mut ac = Cursor::open(&mut tx, &format!("{ASSESSMENT_SQL} ORDER BY client_id, assessed_at"), &[], assessment)?;
+    let mut pc = Cursor::open(
+        &mut tx,
+        "SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = $1 ORDER BY client_id",
+        &[&prev_run],
+        |r| Ok((get::<String>(r, 1)?, get::<String>(r, 2)?)),
+    )?;
+    let mut batch = Vec::with_capacity(chunk);
+    let mut holdings = Vec::new();
+    let mut previous = Vec::with_capacity(1);
+    while let Some(r) = clients.next(&mut tx)? {
+        let mut book = ClientBook { client: codec::client_from(&r)?, ..Default::default() };
+        let id = book.client.client_id.as_str();
+        holdings.clear();
+        hc.take(&mut tx, id, &mut holdings)?;
+        book.holdings.extend(holdings.drain(..).flatten());
+        tc.take(&mut tx, id, &mut book.transactions)?;
+        ac.take(&mut tx, id, &mut book.assessments)?;
+        previous.clear();
+        pc.take(&mut tx, id, &mut previous)?;
+        batch.push(ScannedClient { book, previous: previous.pop() });
+        if batch.len() >= chunk {
+            f(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))?;
+        }
+    }
+    if !batch.is_empty() {
+        f(batch)?;
+    }
+    tx.commit().map_err(db)
+}
+
+pub(crate) fn one_book(c: &mut Client, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>> {
+    let mut tx =
+        c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)?;
+    let Some(r) = tx
+        .query_opt(&format!("SELECT {} FROM clients WHERE client_id = $1", codec::CLIENT_COLS), &[&client_id])
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let mut book = ClientBook { client: codec::client_from(&r)?, ..Default::default() };
+    for r in tx
+        .query(&format!("{HOLDING_SQL} WHERE client_id = $1 ORDER BY as_of, product_id"), &[&client_id])
+        .map_err(db)?
+    {
+        if let Some(h) = holding(&r, catalog)? {
+            book.holdings.push(h);
+        }
+    }
+    for r in tx.query(&format!("{TXN_SQL} WHERE client_id = $1 ORDER BY txn_id"), &[&client_id]).map_err(db)? {
+        book.transactions.push(txn(&r, catalog)?);
+    }
+    for r in
+        tx.query(&format!("{ASSESSMENT_SQL} WHERE client_id = $1 ORDER BY assessed_at"), &[&client_id]).map_err(db)?
+    {
+        book.assessments.push(assessment(&r)?);
+    }
+    tx.commit().map_err(db)?;
+    Ok(Some(book))
+}
+
+pub(crate) fn scan_run(
+    c: &mut Client,
+    run_id: i64,
+    f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>,
+) -> StoreResult<()> {
+    // one statement: its own snapshot; rows stream as they are read
+    let mut rows = c
+        .query_raw(
+            "SELECT k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
+                    k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
+                    k.private_fund_qualified, k.churn_risk, k.value, coalesce(d.value_decile, 0::smallint), k.behaviour_risk,
+                    k.segment, r.rule_pack, r.rule_version, r.as_of, k.prev_asset_tier, k.prev_segment
+             FROM classifications k JOIN classification_runs r ON r.run_id = k.run_id
+             LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
+             WHERE k.run_id = $1 ORDER BY k.client_id",
+            [run_id],
+        )
+        .map_err(db)?;
+    while let Some(r) = rows.next().map_err(db)? {
+        let row = StoredClassification {
+            client_id: get(&r, 0)?,
+            aum: get(&r, 1)?,
+            asset_tier: get(&r, 2)?,
+            risk_level: get(&r, 3)?,
+            risk_lowest: get(&r, 4)?,
+            assessment_status: get(&r, 5)?,
+            risk_preference: get(&r, 6)?,
+            goal: get(&r, 7)?,
+            experience: get(&r, 8)?,
+            lifecycle: get(&r, 9)?,
+            depth: get(&r, 10)?,
+            investor_category: get(&r, 11)?,
+            qualified_investor: get(&r, 12)?,
+            private_fund_qualified: get(&r, 13)?,
+            churn_risk: get(&r, 14)?,
+            value: get(&r, 15)?,
+            value_decile: decile(get(&r, 16)?)?,
+            behaviour_risk: get(&r, 17)?,
+            segment: get(&r, 18)?,
+            rule_pack: get(&r, 19)?,
+            rule_version: get(&r, 20)?,
+            as_of: get(&r, 21)?,
+            previous_asset_tier: get(&r, 22)?,
+            previous_segment: get(&r, 23)?,
+        };
+        f(&row)?;
+    }
+    Ok(())
+}
