@@ -208,7 +208,11 @@ impl App {
 
     /// Imports a folder of CSV files, all or nothing, and audits it.
     pub fn import(&self, dir: &Path, progress: &mut dyn FnMut(&str, u64)) -> AppResult<tierwise_import::ImportReport> {
-        let opts = tierwise_import::ImportOptions { tz: self.tz, questionnaires: self.questionnaires.clone(), max_reported_errors: 1000 };
+        let opts = tierwise_import::ImportOptions {
+            tz: self.tz,
+            questionnaires: self.questionnaires.clone(),
+            max_reported_errors: 1000,
+        };
         let report = tierwise_import::import_dir(dir, self.store.as_ref(), &opts, progress)?;
         let payload = serde_json::json!({
             "dir": dir.display().to_string(),
@@ -216,7 +220,12 @@ impl App {
             "files": report.files.iter().map(|f| serde_json::json!({"file": f.file, "rows": f.rows})).collect::<Vec<_>>(),
             "errors": report.error_count,
         });
-        self.store.audit("cli", if report.committed { "import.committed" } else { "import.rejected" }, &dir.display().to_string(), &payload.to_string())?;
+        self.store.audit(
+            "cli",
+            if report.committed { "import.committed" } else { "import.rejected" },
+            &dir.display().to_string(),
+            &payload.to_string(),
+        )?;
         Ok(report)
     }
 
@@ -242,8 +251,10 @@ impl App {
     /// The distribution and migrations of a stored run.
     pub fn run_distribution(&self, run: &RunInfo) -> AppResult<Distribution> {
         let mut d = Distribution { clients: run.clients as u64, ..Default::default() };
-        d.tiers = self.store.run_distribution(run.run_id, "asset_tier")?.into_iter().map(|(k, n)| (k, n as u64)).collect();
-        d.segments = self.store.run_distribution(run.run_id, "segment")?.into_iter().map(|(k, n)| (k, n as u64)).collect();
+        d.tiers =
+            self.store.run_distribution(run.run_id, "asset_tier")?.into_iter().map(|(k, n)| (k, n as u64)).collect();
+        d.segments =
+            self.store.run_distribution(run.run_id, "segment")?.into_iter().map(|(k, n)| (k, n as u64)).collect();
         for (f, t, n) in self.store.run_migrations(run.run_id, "asset_tier")? {
             d.tier_matrix.add_n(&f, &t, n as u64);
         }
@@ -262,8 +273,12 @@ impl App {
     /// One suitability check, recorded with its inputs in the audit trail.
     pub fn check(&self, req: &CheckRequest, lang: Lang) -> AppResult<CheckOutcome> {
         let catalog = self.catalog()?;
-        let product = catalog.by_id(&req.product_id).cloned().ok_or_else(|| AppError::UnknownProduct(req.product_id.clone()))?;
-        let book = self.store.client_book(&req.client_id, &catalog)?.ok_or_else(|| AppError::UnknownClient(req.client_id.clone()))?;
+        let product =
+            catalog.by_id(&req.product_id).cloned().ok_or_else(|| AppError::UnknownProduct(req.product_id.clone()))?;
+        let book = self
+            .store
+            .client_book(&req.client_id, &catalog)?
+            .ok_or_else(|| AppError::UnknownClient(req.client_id.clone()))?;
         let engine = self.engine(&self.pack);
         let outcome = tierwise_suitability::check(&engine, &book, &catalog, &product, req, lang);
         let record = tierwise_store::CheckRecord {
