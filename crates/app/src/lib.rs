@@ -95,18 +95,34 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
+            let creds = &base[s + 3..at];
             match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_string(),
+                Some(c) => format!("{}{}:***{}", &base[..s + 3], &creds[..c], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(q) = query {
+        let parts: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&parts.join("&"));
     }
+    out
 }
 
 /// Opens the store a URL names: `sqlite://PATH` or `postgres://…` (`postgresql://…`).
@@ -305,5 +321,6 @@ mod tests {
         assert_eq!(redact_url("postgres://app:s3cret@db:5432/tw"), "postgres://app:***@db:5432/tw");
         assert_eq!(redact_url("sqlite://tierwise.db"), "sqlite://tierwise.db");
         assert_eq!(redact_url("postgres://app@db/tw"), "postgres://app@db/tw");
+        assert_eq!(redact_url("postgres://app@db/tw?password=s3cret&sslmode=disable"), "postgres://app@db/tw?password=***&sslmode=disable");
     }
 }
