@@ -1,7 +1,7 @@
 //! The per-client classification of PRODUCT.md 3.
 
 use crate::book::{txn_line, AssessmentRow, Catalog, ClientBook};
-use crate::explain::{Explanation, ExplanationLine, Input, RuleRef};
+use crate::explain::{Explanation, ExplanationWriter, RuleRef};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -120,7 +120,6 @@ impl<'p> Engine<'p> {
     pub fn classify(&self, book: &ClientBook, catalog: &Catalog, d: NaiveDate) -> Classification {
         let pack = self.pack;
         let c = &book.client;
-        let mut ex = Explanation::default();
         let mut row = vec![Value::Absent; pack.schema.len()];
         let zero = Decimal::ZERO;
 
@@ -268,66 +267,10 @@ impl<'p> Engine<'p> {
         row[Fact::BehaviourRisk as usize] =
             behaviour.as_ref().map(|(r, _)| Value::Enum(*r as u16)).unwrap_or(Value::Absent);
 
-        // ---- explanation of the fixed-definition dimensions
-        let fmt_date = |x: Option<NaiveDate>| x.map(|v| v.to_string());
-        // nothing dated after D counts: a material change reported later is not known yet
-        let material_change = c.material_change_at.filter(|m| *m <= d);
-        ex.push(ExplanationLine::def(
-            "aum",
-            "newest_snapshot",
-            vec![
-                Input::new("snapshot", fmt_date(snapshot)),
-                Input::new("holdings_counted", Some(counted.to_string())),
-                Input::new("credit_rows_excluded", Some(credit_rows.to_string())),
-            ],
-        ));
-        let assessed = assessment.map(|(_, a, _)| a);
-        ex.push(ExplanationLine::def(
-            "risk_level",
-            "newest_assessment",
-            vec![
-                Input::new("assessed_at", assessed.map(|a| a.assessed_at.to_string())),
-                Input::new("questionnaire", assessed.map(|a| a.questionnaire_id.clone())),
-                Input::new("channel", assessed.map(|a| a.channel.as_str().to_string())),
-                Input::new("score", assessed.and_then(|a| a.result.score).map(|s| s.to_string())),
-            ],
-        ));
-        let validity =
-            assessed.map(|a| self.validity.get(&a.questionnaire_id).copied().unwrap_or(pack.validity_months));
-        ex.push(ExplanationLine::def(
-            "assessment_status",
-            "assessment_status",
-            vec![
-                Input::new("assessed_on", assessed.map(|a| a.assessed_at.date().to_string())),
-                Input::new("validity_months", validity.map(|v| v.to_string())),
-                Input::new("expiry", fmt_date(assessment.map(|(_, _, e)| e))),
-                Input::new("days_to_expiry", assessment.map(|(_, _, e)| (e - d).num_days().to_string())),
-                Input::new("material_change_at", fmt_date(material_change)),
-                Input::new("expiring_within_days", Some(pack.expiring_within_days.to_string())),
-            ],
-        ));
-        ex.push(ExplanationLine::def(
-            "goal",
-            "newest_assessment",
-            vec![Input::new("assessed_at", assessed.map(|a| a.assessed_at.date().to_string()))],
-        ));
-        ex.push(ExplanationLine::def(
-            "value",
-            "fee_income",
-            vec![Input::new("snapshot", fmt_date(snapshot)), Input::new("holdings_counted", Some(counted.to_string()))],
-        ));
-        ex.push(ExplanationLine::def(
-            "behaviour_risk",
-            "highest_product_risk",
-            vec![
-                Input::new("product", behaviour.as_ref().map(|(_, p)| p.clone())),
-                Input::new("activity_days", Some(pack.activity_days.to_string())),
-            ],
-        ));
-
         // ---- rule dimensions, in order
         let mut decided: [Option<u16>; 9] = [None; 9];
         let mut flags = [false; 9];
+        let mut refs: [RuleRef; 9] = std::array::from_fn(|_| RuleRef::Default);
         for dim in RULE_DIMS {
             let fi = dim.field_index();
             match pack.rules_of(dim) {
@@ -335,27 +278,23 @@ impl<'p> Engine<'p> {
                     let v = when.eval(&row);
                     flags[dim as usize] = v;
                     row[fi] = Value::Bool(v);
-                    ex.push(ExplanationLine::rule(dim.name(), RuleRef::Condition, inputs(schema, &row, when.fields())));
+                    refs[dim as usize] = RuleRef::Condition;
                 }
                 DimensionRules::Categorical { rules, default } => {
-                    let mut read: Vec<usize> = Vec::new();
                     let mut hit = None;
                     for (i, r) in rules.iter().enumerate() {
-                        read.extend_from_slice(r.when.fields());
                         if r.when.eval(&row) {
                             hit = Some((i, r.value));
                             break;
                         }
                     }
-                    read.sort_unstable();
-                    read.dedup();
                     let (rref, v) = match hit {
                         Some((i, v)) => (RuleRef::Rule(i), Some(v)),
                         None => (RuleRef::Default, *default),
                     };
                     decided[dim as usize] = v;
                     row[fi] = v.map(Value::Enum).unwrap_or(Value::Absent);
-                    ex.push(ExplanationLine::rule(dim.name(), rref, inputs(schema, &row, &read)));
+                    refs[dim as usize] = rref;
                 }
             }
         }
@@ -363,18 +302,52 @@ impl<'p> Engine<'p> {
             |dim: RuleDim| decided[dim as usize].map(|i| pack.value_id(dim, i).to_string()).unwrap_or_default();
 
         // ---- segment: first match wins
-        let mut seg_read: Vec<usize> = Vec::new();
         let mut segment = String::new();
+        let mut segment_rule = None;
         for (i, s) in pack.segments.iter().enumerate() {
-            seg_read.extend_from_slice(s.when.fields());
             if s.when.eval(&row) {
                 segment = s.id.clone();
-                seg_read.sort_unstable();
-                seg_read.dedup();
-                ex.push(ExplanationLine::rule("segment", RuleRef::Rule(i), inputs(schema, &row, &seg_read)));
+                segment_rule = Some(i);
                 break;
             }
         }
+
+        // ---- the explanation: facts, rule references, definition inputs
+        let mut ex = ExplanationWriter::new();
+        for f in 0..Fact::COUNT {
+            ex.fact(&shown(schema, &row, f));
+        }
+        ex.rules();
+        for dim in RULE_DIMS {
+            match refs[dim as usize] {
+                RuleRef::Condition => ex.flag(flags[dim as usize]),
+                ref r => ex.rule(r),
+            }
+        }
+        if let Some(i) = segment_rule {
+            ex.rule(&RuleRef::Rule(i));
+        }
+        ex.inputs();
+        let assessed = assessment.map(|(_, a, _)| a);
+        let expiry = assessment.map(|(_, _, e)| e);
+        let validity =
+            assessed.map(|a| self.validity.get(&a.questionnaire_id).copied().unwrap_or(pack.validity_months));
+        let material_change = c.material_change_at.filter(|m| *m <= d);
+        ex.input("snapshot", snapshot.as_ref().map(|s| s as &dyn std::fmt::Display));
+        ex.input("holdings_counted", Some(&counted));
+        ex.input("credit_rows_excluded", Some(&credit_rows));
+        ex.input("assessed_at", assessed.map(|a| &a.assessed_at as &dyn std::fmt::Display));
+        ex.input("questionnaire", assessed.map(|a| &a.questionnaire_id as &dyn std::fmt::Display));
+        ex.input("channel", assessed.map(|a| &a.channel as &dyn std::fmt::Display));
+        let score = assessed.and_then(|a| a.result.score);
+        ex.input("score", score.as_ref().map(|s| s as &dyn std::fmt::Display));
+        ex.input("validity_months", validity.as_ref().map(|v| v as &dyn std::fmt::Display));
+        ex.input("expiry", expiry.as_ref().map(|e| e as &dyn std::fmt::Display));
+        let days = expiry.map(|e| (e - d).num_days());
+        ex.input("days_to_expiry", days.as_ref().map(|v| v as &dyn std::fmt::Display));
+        ex.input("material_change_at", material_change.as_ref().map(|m| m as &dyn std::fmt::Display));
+        ex.input("product", behaviour.as_ref().map(|(_, p)| p as &dyn std::fmt::Display));
+        let ex = ex.finish();
 
         Classification {
             client_id: c.client_id.clone(),
@@ -404,24 +377,22 @@ impl<'p> Engine<'p> {
     }
 }
 
-/// The inputs a rule read, by name, as shown in an explanation.
-fn inputs(schema: &tierwise_rules::expr::Schema, row: &[Value], fields: &[usize]) -> Vec<Input> {
-    fields
-        .iter()
-        .map(|&f| {
-            let v = match (row[f], schema.ty(f)) {
-                (Value::Absent, _) => None,
-                (Value::Bool(b), _) => Some(b.to_string()),
-                (Value::Num(n), _) => {
-                    Some(n.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero).normalize().to_string())
-                }
-                (Value::Enum(i), FieldType::Enum { values, .. }) => values.get(i as usize).cloned(),
-                (Value::Enum(i), _) => Some(i.to_string()),
-            };
-            match tierwise_rules::fields::field_name(f) {
-                Some(n) => Input::new(n, v),
-                None => Input::new(schema.name(f).to_string(), v),
-            }
-        })
-        .collect()
+/// A field's value as an explanation shows it.
+pub(crate) enum Shown<'a> {
+    Absent,
+    Bool(bool),
+    Num(Decimal),
+    Text(&'a str),
+}
+
+fn shown<'a>(schema: &'a tierwise_rules::expr::Schema, row: &[Value], f: usize) -> Shown<'a> {
+    match (row[f], schema.ty(f)) {
+        (Value::Absent, _) => Shown::Absent,
+        (Value::Bool(b), _) => Shown::Bool(b),
+        (Value::Num(n), _) => Shown::Num(n),
+        (Value::Enum(i), FieldType::Enum { values, .. }) => {
+            values.get(i as usize).map(|v| Shown::Text(v.as_str())).unwrap_or(Shown::Absent)
+        }
+        (Value::Enum(_), _) => Shown::Absent,
+    }
 }

@@ -52,83 +52,234 @@ impl ExplanationLine {
     }
 }
 
-/// The explanation of one classification.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+/// The explanation of one classification, kept in its compact stored form:
+///
+/// ```text
+/// {"v":1,"f":[…every fact in `Fact::ALL` order…],"r":[…one rule reference per
+///  rule dimension, then the segment…],"x":{…inputs of the fixed definitions…}}
+/// ```
+///
+/// Facts are exact decimals as strings, enum values as strings, booleans, or
+/// null (absent). A rule reference is the index of the rule that held,
+/// `"d"` (none held: the default) or `"t"`/`"f"` (a true/false dimension).
+/// The inputs of each dimension — the fields its rules read — and the rule
+/// text are recovered with the pack version that produced the result
+/// ([`Explanation::lines`]), so nothing is stored twice.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Explanation {
-    pub lines: Vec<ExplanationLine>,
+    json: String,
 }
 
-impl Explanation {
-    pub(crate) fn push(&mut self, l: ExplanationLine) {
-        self.lines.push(l);
-    }
-    pub fn line(&self, dimension: &str) -> Option<&ExplanationLine> {
-        self.lines.iter().find(|l| l.dimension == dimension)
-    }
+/// Writes a compact explanation; used by the engine on the hot path.
+pub(crate) struct ExplanationWriter {
+    out: String,
+    first: bool,
+}
 
-    /// Compact JSON, as stored: `{"asset_tier":[1,{"aum":"812345.5"}],
-    /// "aum":["newest_snapshot",{…}],"lifecycle":["default",{"age":null}]}` —
-    /// a rule index, `"default"`, `"condition"` or a definition code, then the
-    /// inputs (null = absent). Written by hand: it is on the hot path of a run.
-    pub fn to_json(&self) -> String {
-        let mut s = String::with_capacity(1024);
-        s.push('{');
-        for (i, l) in self.lines.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            push_str(&mut s, &l.dimension);
-            s.push_str(":[");
-            match &l.rule {
-                RuleRef::Rule(n) => s.push_str(&n.to_string()),
-                RuleRef::Default => s.push_str("\"default\""),
-                RuleRef::Condition => s.push_str("\"condition\""),
-                RuleRef::Definition(code) => push_str(&mut s, code),
-            }
-            s.push_str(",{");
-            for (j, inp) in l.inputs.iter().enumerate() {
-                if j > 0 {
-                    s.push(',');
-                }
-                push_str(&mut s, &inp.name);
-                s.push(':');
-                match &inp.value {
-                    Some(v) => push_str(&mut s, v),
-                    None => s.push_str("null"),
-                }
-            }
-            s.push_str("}]");
+impl ExplanationWriter {
+    pub(crate) fn new() -> ExplanationWriter {
+        let mut out = String::with_capacity(640);
+        out.push_str("{\"v\":1,\"f\":[");
+        ExplanationWriter { out, first: true }
+    }
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push(',');
         }
-        s.push('}');
-        s
+        self.first = false;
+    }
+    /// One fact value, in `Fact::ALL` order.
+    pub(crate) fn fact(&mut self, v: &crate::engine::Shown<'_>) {
+        use std::fmt::Write;
+        self.sep();
+        match v {
+            crate::engine::Shown::Absent => self.out.push_str("null"),
+            crate::engine::Shown::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+            crate::engine::Shown::Num(n) => {
+                let _ = write!(self.out, "\"{n}\"");
+            }
+            crate::engine::Shown::Text(s) => push_str(&mut self.out, s),
+        }
+    }
+    /// Ends the facts and starts the rule references.
+    pub(crate) fn rules(&mut self) {
+        self.out.push_str("],\"r\":[");
+        self.first = true;
+    }
+    pub(crate) fn rule(&mut self, r: &RuleRef) {
+        use std::fmt::Write;
+        self.sep();
+        match r {
+            RuleRef::Rule(i) => {
+                let _ = write!(self.out, "{i}");
+            }
+            RuleRef::Default => self.out.push_str("\"d\""),
+            RuleRef::Condition => self.out.push_str("\"c\""),
+            RuleRef::Definition(code) => push_str(&mut self.out, code),
+        }
+    }
+    pub(crate) fn flag(&mut self, b: bool) {
+        self.sep();
+        self.out.push_str(if b { "\"t\"" } else { "\"f\"" });
+    }
+    /// Ends the rule references and starts the definition inputs.
+    pub(crate) fn inputs(&mut self) {
+        self.out.push_str("],\"x\":{");
+        self.first = true;
+    }
+    pub(crate) fn input(&mut self, name: &str, value: Option<&dyn std::fmt::Display>) {
+        use std::fmt::Write;
+        self.sep();
+        push_str(&mut self.out, name);
+        self.out.push(':');
+        match value {
+            Some(v) => {
+                let _ = write!(self.out, "\"{v}\"");
+            }
+            None => self.out.push_str("null"),
+        }
+    }
+    pub(crate) fn finish(mut self) -> Explanation {
+        self.out.push_str("}}");
+        Explanation { json: self.out }
+    }
+}
+
+/// The fixed-definition dimensions: (dimension, definition code, inputs in `x`).
+const DEFINITIONS: &[(&str, &str, &[&str])] = &[
+    ("aum", "newest_snapshot", &["snapshot", "holdings_counted", "credit_rows_excluded"]),
+    ("risk_level", "newest_assessment", &["assessed_at", "questionnaire", "channel", "score"]),
+    ("risk_lowest", "newest_assessment", &["assessed_at"]),
+    (
+        "assessment_status",
+        "assessment_status",
+        &["assessed_at", "validity_months", "expiry", "days_to_expiry", "material_change_at"],
+    ),
+    ("goal", "newest_assessment", &["assessed_at"]),
+    ("value", "fee_income", &["snapshot", "holdings_counted"]),
+    ("behaviour_risk", "highest_product_risk", &["product"]),
+];
+
+impl Explanation {
+    /// The stored form.
+    pub fn as_json(&self) -> &str {
+        &self.json
+    }
+    /// The stored form, owned.
+    pub fn to_json(&self) -> String {
+        self.json.clone()
     }
 
-    /// Reads what [`Explanation::to_json`] wrote.
+    /// Reads a stored explanation (checks that it is one).
     pub fn from_json(text: &str) -> Result<Explanation, serde_json::Error> {
         use serde::de::Error;
         let v: serde_json::Value = serde_json::from_str(text)?;
-        let obj = v.as_object().ok_or_else(|| serde_json::Error::custom("an explanation is a JSON object"))?;
-        let mut lines = Vec::with_capacity(obj.len());
-        for (dim, entry) in obj {
-            let (rule, inputs) = match entry.as_array().map(|a| a.as_slice()) {
-                Some([r, serde_json::Value::Object(ins)]) => (r, ins),
-                _ => return Err(serde_json::Error::custom(format!("bad explanation entry for {dim}"))),
-            };
-            let rule = match rule {
-                serde_json::Value::Number(n) => RuleRef::Rule(n.as_u64().unwrap_or(0) as usize),
-                serde_json::Value::String(s) if s == "default" => RuleRef::Default,
-                serde_json::Value::String(s) if s == "condition" => RuleRef::Condition,
-                serde_json::Value::String(s) => RuleRef::Definition(s.clone()),
-                _ => return Err(serde_json::Error::custom(format!("bad rule for {dim}"))),
-            };
-            let inputs = inputs
-                .iter()
-                .map(|(k, v)| Input { name: k.clone().into(), value: v.as_str().map(str::to_string) })
-                .collect();
-            lines.push(ExplanationLine { dimension: dim.clone(), rule, inputs });
+        let ok = v.get("v").and_then(|x| x.as_u64()) == Some(1)
+            && v.get("f").is_some_and(|x| x.is_array())
+            && v.get("r").is_some_and(|x| x.is_array())
+            && v.get("x").is_some_and(|x| x.is_object());
+        if !ok {
+            return Err(serde_json::Error::custom("not a version-1 explanation"));
         }
-        Ok(Explanation { lines })
+        Ok(Explanation { json: text.to_string() })
+    }
+
+    /// Every dimension with the rule that decided it and the inputs it read,
+    /// recovered with the pack version that produced the result.
+    pub fn lines(&self, pack: &Pack) -> Vec<ExplanationLine> {
+        let v: serde_json::Value = serde_json::from_str(&self.json).unwrap_or_default();
+        let empty = Vec::new();
+        let facts = v.get("f").and_then(|x| x.as_array()).unwrap_or(&empty);
+        let refs = v.get("r").and_then(|x| x.as_array()).unwrap_or(&empty);
+        let x = v.get("x").and_then(|x| x.as_object());
+        let show = |j: &serde_json::Value| -> Option<String> {
+            match j {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(shorten(s)),
+                other => Some(other.to_string()),
+            }
+        };
+        let mut lines = Vec::new();
+        for (dim, code, keys) in DEFINITIONS {
+            let inputs = keys.iter().map(|k| Input::new(*k, x.and_then(|m| m.get(*k)).and_then(show))).collect();
+            lines.push(ExplanationLine::def(dim, code, inputs));
+        }
+        // decided values of the rule dimensions, for inputs that read them
+        let mut dim_values: Vec<Option<String>> = Vec::new();
+        for (k, dim) in RULE_DIMS.iter().enumerate() {
+            let r = refs.get(k);
+            let (rule, read, value): (RuleRef, Vec<usize>, Option<String>) = match (pack.rules_of(*dim), r) {
+                (DimensionRules::Boolean { when }, r) => {
+                    let b = r.and_then(|r| r.as_str()) == Some("t");
+                    (RuleRef::Condition, when.fields().to_vec(), Some(b.to_string()))
+                }
+                (DimensionRules::Categorical { rules, default }, r) => match r.and_then(|r| r.as_u64()) {
+                    Some(i) => {
+                        let i = i as usize;
+                        let read = rules.iter().take(i + 1).flat_map(|r| r.when.fields().iter().copied()).collect();
+                        let value = rules.get(i).map(|r| pack.value_id(*dim, r.value).to_string());
+                        (RuleRef::Rule(i), read, value)
+                    }
+                    None => {
+                        let read = rules.iter().flat_map(|r| r.when.fields().iter().copied()).collect();
+                        (RuleRef::Default, read, default.map(|d| pack.value_id(*dim, d).to_string()))
+                    }
+                },
+            };
+            let inputs = field_inputs(read, facts, &dim_values, &show);
+            dim_values.push(value);
+            lines.push(ExplanationLine::rule(dim.name(), rule, inputs));
+        }
+        if let Some(i) = refs.get(RULE_DIMS.len()).and_then(|r| r.as_u64()) {
+            let i = i as usize;
+            let read = pack.segments.iter().take(i + 1).flat_map(|s| s.when.fields().iter().copied()).collect();
+            lines.push(ExplanationLine::rule(
+                "segment",
+                RuleRef::Rule(i),
+                field_inputs(read, facts, &dim_values, &show),
+            ));
+        }
+        lines
+    }
+
+    /// How one dimension was decided.
+    pub fn line(&self, pack: &Pack, dimension: &str) -> Option<ExplanationLine> {
+        self.lines(pack).into_iter().find(|l| l.dimension == dimension)
+    }
+}
+
+/// Inputs by schema field: facts from the stored facts, rule dimensions from
+/// the values decided before.
+fn field_inputs(
+    mut read: Vec<usize>,
+    facts: &[serde_json::Value],
+    dims: &[Option<String>],
+    show: &dyn Fn(&serde_json::Value) -> Option<String>,
+) -> Vec<Input> {
+    read.sort_unstable();
+    read.dedup();
+    read.into_iter()
+        .filter_map(|f| {
+            let name = tierwise_rules::fields::field_name(f)?;
+            let value = if f < tierwise_rules::Fact::COUNT {
+                facts.get(f).and_then(show)
+            } else {
+                dims.get(f - tierwise_rules::Fact::COUNT).cloned().flatten()
+            };
+            Some(Input::new(name, value))
+        })
+        .collect()
+}
+
+/// A stored exact decimal shown with at most six decimals (truncated, so a
+/// ratio just under a threshold never shows as the threshold).
+fn shorten(s: &str) -> String {
+    match s.parse::<rust_decimal::Decimal>() {
+        Ok(d) if d.scale() > 6 => {
+            d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero).normalize().to_string()
+        }
+        Ok(d) => d.normalize().to_string(),
+        Err(_) => s.to_string(),
     }
 }
 
@@ -218,11 +369,12 @@ fn default_text(_d: RuleDim, lang: Lang) -> String {
     }
 }
 
-/// Renders an explanation as one line per dimension:
+/// Renders an explanation as one line per dimension (definition inputs
+/// that are pack constants, such as the validity months, come from the pack):
 /// `客户层级 = 财富 ← aum >= wealth_min (wealth_min = 500000) ‹aum = 812345.5›`.
 /// `values` gives each dimension's value as stored.
 pub fn render_explanation(pack: &Pack, ex: &Explanation, values: &dyn Fn(&str) -> String, lang: Lang) -> Vec<String> {
-    ex.lines
+    ex.lines(pack)
         .iter()
         .map(|l| {
             let v = values(&l.dimension);

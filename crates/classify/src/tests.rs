@@ -501,7 +501,7 @@ fn segments_first_match_wins() {
     for (b, want) in cases {
         let c = b.bank(D);
         assert_eq!(c.segment, want);
-        let line = c.explanation.line("segment").unwrap();
+        let line = c.explanation.line(&pack("cn-bank"), "segment").unwrap();
         assert!(matches!(line.rule, RuleRef::Rule(_)));
     }
 }
@@ -510,7 +510,7 @@ fn segments_first_match_wins() {
 fn explanation_names_the_deciding_rule_and_its_inputs() {
     let p = pack("cn-bank");
     let c = person().hold("DEP", "600000", D).bank(D);
-    let l = c.explanation.line("asset_tier").unwrap();
+    let l = c.explanation.line(&p, "asset_tier").unwrap();
     assert_eq!(l.inputs[0].name, "aum");
     assert_eq!(l.inputs[0].value.as_deref(), Some("600000"));
     let text = render_explanation(

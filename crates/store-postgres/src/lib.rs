@@ -446,7 +446,7 @@ impl RunWriter for PgRunWriter<'_> {
             ],
         )?;
         for (c, _) in rows {
-            w.write(&[&run_id, &c.client_id, &c.explanation.to_json()]).map_err(db)?;
+            w.write(&[&run_id, &c.client_id, &c.explanation.as_json()]).map_err(db)?;
         }
         w.finish().map_err(db)?;
         Ok(())

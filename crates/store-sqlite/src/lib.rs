@@ -218,7 +218,7 @@ impl RunWriter for SqliteRunWriter {
         let mut ex = self.c.prepare_cached(codec::INSERT_EXPLANATION).map_err(db)?;
         for (c, prev) in rows {
             codec::insert_classification(&mut st, self.run_id, c, prev.as_ref()).map_err(db)?;
-            ex.execute(params![self.run_id, c.client_id, c.explanation.to_json()]).map_err(db)?;
+            ex.execute(params![self.run_id, c.client_id, c.explanation.as_json()]).map_err(db)?;
         }
         Ok(())
     }
