@@ -6,7 +6,6 @@
 use crate::{AppError, AppResult, Distribution};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
 use tierwise_classify::{ntile_deciles, Catalog, Classification, Engine};
 use tierwise_store::{RunInfo, RunWriter, ScannedClient, Store, StoreError};
@@ -32,6 +31,14 @@ const CHUNK: usize = 2048;
 
 type Results = Vec<(Classification, Option<(String, String)>)>;
 
+/// Counts one value in a short list (a handful of tiers or segments).
+fn count(list: &mut Vec<(String, u64)>, value: &str) {
+    match list.iter_mut().find(|(v, _)| v == value) {
+        Some((_, n)) => *n += 1,
+        None => list.push((value.to_string(), 1)),
+    }
+}
+
 pub(crate) fn run(
     store: &dyn Store,
     engine: &Engine,
@@ -43,8 +50,8 @@ pub(crate) fn run(
     use rayon::prelude::*;
     progress.total(store.counts()?.clients as u64);
     let mut values: Vec<(String, Decimal)> = Vec::new();
-    let mut tiers: BTreeMap<String, u64> = BTreeMap::new();
-    let mut segments: BTreeMap<String, u64> = BTreeMap::new();
+    let mut tiers: Vec<(String, u64)> = Vec::new();
+    let mut segments: Vec<(String, u64)> = Vec::new();
     let mut dist = Distribution::default();
 
     let (book_tx, book_rx) = sync_channel::<Vec<ScannedClient>>(4);
@@ -71,8 +78,8 @@ pub(crate) fn run(
                 chunk.into_par_iter().map(|sc| (engine.classify(&sc.book, catalog, as_of), sc.previous)).collect();
             for (c, prev) in &rows {
                 values.push((c.client_id.clone(), c.value));
-                *tiers.entry(c.asset_tier.clone()).or_default() += 1;
-                *segments.entry(c.segment.clone()).or_default() += 1;
+                count(&mut tiers, &c.asset_tier);
+                count(&mut segments, &c.segment);
                 let (pt, ps) = prev.as_ref().map(|(t, s)| (t.as_str(), s.as_str())).unwrap_or(("", ""));
                 dist.tier_matrix.add(pt, &c.asset_tier);
                 dist.segment_matrix.add(ps, &c.segment);
@@ -93,8 +100,10 @@ pub(crate) fn run(
 
     let clients = values.len() as u64;
     dist.clients = clients;
-    dist.tiers = tiers.into_iter().collect();
-    dist.segments = segments.into_iter().collect();
+    tiers.sort();
+    segments.sort();
+    dist.tiers = tiers;
+    dist.segments = segments;
     let run = match writer {
         Some(w) => {
             let deciles = ntile_deciles(values);

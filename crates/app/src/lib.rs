@@ -321,6 +321,9 @@ mod tests {
         assert_eq!(redact_url("postgres://app:s3cret@db:5432/tw"), "postgres://app:***@db:5432/tw");
         assert_eq!(redact_url("sqlite://tierwise.db"), "sqlite://tierwise.db");
         assert_eq!(redact_url("postgres://app@db/tw"), "postgres://app@db/tw");
-        assert_eq!(redact_url("postgres://app@db/tw?password=s3cret&sslmode=disable"), "postgres://app@db/tw?password=***&sslmode=disable");
+        assert_eq!(
+            redact_url("postgres://app@db/tw?password=s3cret&sslmode=disable"),
+            "postgres://app@db/tw?password=***&sslmode=disable"
+        );
     }
 }

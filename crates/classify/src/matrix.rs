@@ -1,24 +1,32 @@
 //! The migration matrix: how many clients moved from one value to another
 //! between two runs (e.g. asset tier wealth → hnw).
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Counts of (from, to) pairs; `from` is empty for clients new to the run.
+/// A handful of distinct values: a list searched in place, so counting a
+/// client allocates nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrationMatrix {
-    pub counts: BTreeMap<(String, String), u64>,
+    counts: Vec<((String, String), u64)>,
 }
 
 impl MigrationMatrix {
     pub fn add(&mut self, from: &str, to: &str) {
-        *self.counts.entry((from.to_string(), to.to_string())).or_default() += 1;
+        self.add_n(from, to, 1);
     }
     pub fn add_n(&mut self, from: &str, to: &str, n: u64) {
-        *self.counts.entry((from.to_string(), to.to_string())).or_default() += n;
+        match self.counts.iter_mut().find(|((f, t), _)| f == from && t == to) {
+            Some((_, c)) => *c += n,
+            None => self.counts.push(((from.to_string(), to.to_string()), n)),
+        }
     }
     pub fn get(&self, from: &str, to: &str) -> u64 {
-        self.counts.get(&(from.to_string(), to.to_string())).copied().unwrap_or(0)
+        self.counts.iter().find(|((f, t), _)| f == from && t == to).map(|(_, n)| *n).unwrap_or(0)
+    }
+    /// Every (from, to) pair counted, with its count.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str, u64)> {
+        self.counts.iter().map(|((f, t), n)| (f.as_str(), t.as_str(), *n))
     }
     /// Clients whose value changed (new clients not counted).
     pub fn moved(&self) -> u64 {
@@ -29,7 +37,7 @@ impl MigrationMatrix {
     /// (values not listed follow); `(new)` is the row of clients absent before.
     pub fn render(&self, order: &[&str]) -> String {
         let mut values: Vec<String> = order.iter().map(|s| s.to_string()).collect();
-        for (f, t) in self.counts.keys() {
+        for ((f, t), _) in &self.counts {
             for v in [f, t] {
                 if !v.is_empty() && !values.contains(v) {
                     values.push(v.clone());
@@ -37,7 +45,7 @@ impl MigrationMatrix {
             }
         }
         let mut rows: Vec<String> = values.clone();
-        if self.counts.keys().any(|(f, _)| f.is_empty()) {
+        if self.counts.iter().any(|((f, _), _)| f.is_empty()) {
             rows.push(String::new());
         }
         let label = |v: &str| if v.is_empty() { "(new)".to_string() } else { v.to_string() };

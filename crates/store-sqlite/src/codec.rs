@@ -3,7 +3,7 @@
 use crate::db;
 use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::types::ToSql;
-use rusqlite::{params, CachedStatement, Row};
+use rusqlite::Row;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use tierwise_classify::Classification;
@@ -128,6 +128,11 @@ pub(crate) fn product_from(r: &Row) -> StoreResult<Product> {
 
 pub(crate) const CLIENT_COLS: &str = "client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
 
+/// `CLIENT_COLS` with the columns a classification run never reads as NULL
+/// (name, gender, id_number, phone, email, occupation, city, onboarded_at,
+/// household_id): PII and free text stay in the database, unread.
+pub(crate) const CLIENT_COLS_FOR_BATCH: &str = "client_id, kind, NULL, NULL, birth_date, NULL, NULL, NULL, NULL, NULL, branch_id, advisor_id, NULL, NULL, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
+
 pub(crate) const UPSERT_CLIENT: &str = "INSERT INTO clients (client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
     ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, gender = excluded.gender,
@@ -235,41 +240,55 @@ pub(crate) fn assessment_params(r: &Assessment) -> Vec<Box<dyn ToSql>> {
 pub(crate) const UPSERT_INTERACTION: &str = "INSERT INTO interactions (client_id, at, channel, advisor_id, topic, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
     ON CONFLICT (client_id, at, channel) DO UPDATE SET advisor_id = excluded.advisor_id, topic = excluded.topic, outcome = excluded.outcome";
 
-pub(crate) const INSERT_CLASSIFICATION: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, behaviour_risk, segment, prev_asset_tier, prev_segment)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+/// Rows per multi-row INSERT of a run: one statement carries many rows,
+/// which saves SQLite most of its per-statement work.
+pub(crate) const RUN_BATCH: usize = 64;
 
-pub(crate) const INSERT_EXPLANATION: &str =
-    "INSERT INTO explanations (run_id, client_id, explanation) VALUES (?1, ?2, ?3)";
+/// `INSERT INTO table (cols…) VALUES (?,…),(?,…)…` for `rows` rows.
+pub(crate) fn multi_insert(head: &str, columns: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; columns].join(","));
+    format!("{head} VALUES {}", vec![one; rows].join(","))
+}
 
-pub(crate) fn insert_classification(
-    st: &mut CachedStatement,
+pub(crate) const CLASSIFICATION_HEAD: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, behaviour_risk, segment, prev_asset_tier, prev_segment)";
+pub(crate) const CLASSIFICATION_COLUMNS: usize = 21;
+pub(crate) const EXPLANATION_HEAD: &str = "INSERT INTO explanations (run_id, client_id, explanation)";
+
+/// The values of one result row, in `CLASSIFICATION_HEAD` order.
+pub(crate) fn classification_values<'a>(
     run_id: i64,
-    c: &Classification,
-    prev: Option<&(String, String)>,
-) -> rusqlite::Result<usize> {
-    st.execute(params![
-        run_id,
-        c.client_id,
-        c.aum.to_string(),
-        c.asset_tier,
-        c.risk_level.map(|l| l.as_str()).unwrap_or(""),
-        c.risk_lowest,
-        c.assessment_status.as_str(),
-        c.risk_preference,
-        c.goal,
-        c.experience,
-        c.lifecycle,
-        c.depth,
-        c.investor_category,
-        c.qualified_investor,
-        c.private_fund_qualified,
-        c.churn_risk,
-        c.value.to_string(),
-        c.behaviour_risk.map(|r| r.as_str()).unwrap_or(""),
-        c.segment,
-        prev.map(|p| p.0.as_str()),
-        prev.map(|p| p.1.as_str()),
-    ])
+    c: &'a Classification,
+    prev: Option<&'a (String, String)>,
+    out: &mut Vec<rusqlite::types::ToSqlOutput<'a>>,
+) {
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    let text = |s: &'a str| ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()));
+    let int = |i: i64| ToSqlOutput::Owned(Value::Integer(i));
+    let opt = |s: Option<&'a str>| match s {
+        Some(s) => text(s),
+        None => ToSqlOutput::Owned(Value::Null),
+    };
+    out.push(int(run_id));
+    out.push(text(&c.client_id));
+    out.push(ToSqlOutput::Owned(Value::Text(c.aum.to_string())));
+    out.push(text(&c.asset_tier));
+    out.push(text(c.risk_level.map(|l| l.as_str()).unwrap_or("")));
+    out.push(int(i64::from(c.risk_lowest)));
+    out.push(text(c.assessment_status.as_str()));
+    out.push(text(&c.risk_preference));
+    out.push(text(c.goal));
+    out.push(text(&c.experience));
+    out.push(text(&c.lifecycle));
+    out.push(text(&c.depth));
+    out.push(text(&c.investor_category));
+    out.push(int(i64::from(c.qualified_investor)));
+    out.push(int(i64::from(c.private_fund_qualified)));
+    out.push(text(&c.churn_risk));
+    out.push(ToSqlOutput::Owned(Value::Text(c.value.to_string())));
+    out.push(text(c.behaviour_risk.map(|r| r.as_str()).unwrap_or("")));
+    out.push(text(&c.segment));
+    out.push(opt(prev.map(|p| p.0.as_str())));
+    out.push(opt(prev.map(|p| p.1.as_str())));
 }
 
 /// The columns a distribution or migration may group by.

@@ -214,11 +214,29 @@ struct SqliteRunWriter {
 
 impl RunWriter for SqliteRunWriter {
     fn write(&mut self, rows: &[(Classification, Option<(String, String)>)]) -> StoreResult<()> {
-        let mut st = self.c.prepare_cached(codec::INSERT_CLASSIFICATION).map_err(db)?;
-        let mut ex = self.c.prepare_cached(codec::INSERT_EXPLANATION).map_err(db)?;
-        for (c, prev) in rows {
-            codec::insert_classification(&mut st, self.run_id, c, prev.as_ref()).map_err(db)?;
-            ex.execute(params![self.run_id, c.client_id, c.explanation.as_json()]).map_err(db)?;
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * codec::CLASSIFICATION_COLUMNS);
+        let mut ex_values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * 3);
+        for batch in rows.chunks(codec::RUN_BATCH) {
+            values.clear();
+            ex_values.clear();
+            for (c, prev) in batch {
+                codec::classification_values(self.run_id, c, prev.as_ref(), &mut values);
+                ex_values.push(ToSqlOutput::Owned(Value::Integer(self.run_id)));
+                ex_values.push(ToSqlOutput::Borrowed(ValueRef::Text(c.client_id.as_bytes())));
+                ex_values.push(ToSqlOutput::Borrowed(ValueRef::Text(c.explanation.as_json().as_bytes())));
+            }
+            let n = batch.len();
+            let sql = codec::multi_insert(codec::CLASSIFICATION_HEAD, codec::CLASSIFICATION_COLUMNS, n);
+            self.c
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter())))
+                .map_err(db)?;
+            let sql = codec::multi_insert(codec::EXPLANATION_HEAD, 3, n);
+            self.c
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(ex_values.iter())))
+                .map_err(db)?;
         }
         Ok(())
     }

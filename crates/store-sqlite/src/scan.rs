@@ -107,8 +107,9 @@ pub(crate) fn scan_books(
     let res = (|| {
         let prev_run: Option<i64> =
             c.query_row("SELECT max(run_id) FROM classification_runs", [], |r| r.get(0)).map_err(db)?;
-        let mut cl =
-            c.prepare(&format!("SELECT {} FROM clients ORDER BY client_id", codec::CLIENT_COLS)).map_err(db)?;
+        let mut cl = c
+            .prepare(&format!("SELECT {} FROM clients ORDER BY client_id", codec::CLIENT_COLS_FOR_BATCH))
+            .map_err(db)?;
         let mut ho = c.prepare(&format!("{HOLDING_SQL} ORDER BY client_id")).map_err(db)?;
         let mut tx = c.prepare(&format!("{TXN_SQL} ORDER BY client_id")).map_err(db)?;
         let mut asx = c.prepare(&format!("{ASSESSMENT_SQL} ORDER BY client_id, assessed_at")).map_err(db)?;
