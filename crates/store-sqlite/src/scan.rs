@@ -7,30 +7,33 @@ use crate::db;
 use rusqlite::{Connection, Row, Rows};
 use tierwise_classify::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
 use tierwise_domain::*;
-use tierwise_store::{ScannedClient, StoreResult, StoredClassification};
+use tierwise_store::{ScannedClient, StoreError, StoreResult, StoredClassification};
 
 const HOLDING_SQL: &str = "SELECT client_id, product_id, market_value, as_of FROM holdings";
 const TXN_SQL: &str = "SELECT client_id, ts, kind, amount, product_id FROM transactions";
 const ASSESSMENT_SQL: &str =
     "SELECT client_id, questionnaire_id, assessed_at, channel, risk_level, lowest, score, horizon_months, varieties, goal FROM assessments";
 
+/// A text column read in place, without allocating.
+fn text<'r>(r: &'r Row, i: usize) -> StoreResult<&'r str> {
+    r.get_ref(i).map_err(db)?.as_str().map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
+fn opt_text<'r>(r: &'r Row, i: usize) -> StoreResult<Option<&'r str>> {
+    r.get_ref(i).map_err(db)?.as_str_or_null().map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
 fn holding(r: &Row, catalog: &Catalog) -> StoreResult<Option<HoldingRow>> {
-    let pid: String = r.get(1).map_err(db)?;
-    let Some(product) = catalog.index_of(&pid) else { return Ok(None) };
-    Ok(Some(HoldingRow {
-        product,
-        market_value: dec(&r.get::<_, String>(2).map_err(db)?)?,
-        as_of: date(&r.get::<_, String>(3).map_err(db)?)?,
-    }))
+    let Some(product) = catalog.index_of(text(r, 1)?) else { return Ok(None) };
+    Ok(Some(HoldingRow { product, market_value: dec(text(r, 2)?)?, as_of: date(text(r, 3)?)? }))
 }
 
 fn txn(r: &Row, catalog: &Catalog) -> StoreResult<TxnRow> {
-    let pid: Option<String> = r.get(4).map_err(db)?;
     Ok(TxnRow {
-        ts: ts(&r.get::<_, String>(1).map_err(db)?)?,
-        kind: en(TxnKind::parse, &r.get::<_, String>(2).map_err(db)?)?,
-        amount: dec(&r.get::<_, String>(3).map_err(db)?)?,
-        product: pid.and_then(|p| catalog.index_of(&p)),
+        ts: ts(text(r, 1)?)?,
+        kind: en(TxnKind::parse, text(r, 2)?)?,
+        amount: dec(text(r, 3)?)?,
+        product: opt_text(r, 4)?.and_then(|p| catalog.index_of(p)),
     })
 }
 
@@ -58,20 +61,26 @@ type RowMap<'s, T> = Box<dyn Fn(&Row) -> StoreResult<T> + 's>;
 struct Cursor<'s, T> {
     rows: Rows<'s>,
     map: RowMap<'s, T>,
+    /// the client id of the row under the cursor (reused, not reallocated)
+    id: String,
     /// the row under the cursor, None at the end
-    current: Option<(String, T)>,
+    current: Option<T>,
 }
 
 impl<'s, T> Cursor<'s, T> {
     fn new(rows: Rows<'s>, map: impl Fn(&Row) -> StoreResult<T> + 's) -> StoreResult<Cursor<'s, T>> {
-        let mut c = Cursor { rows, map: Box::new(map), current: None };
+        let mut c = Cursor { rows, map: Box::new(map), id: String::new(), current: None };
         c.advance()?;
         Ok(c)
     }
 
     fn advance(&mut self) -> StoreResult<()> {
         self.current = match self.rows.next().map_err(db)? {
-            Some(r) => Some((r.get::<_, String>(0).map_err(db)?, (self.map)(r)?)),
+            Some(r) => {
+                self.id.clear();
+                self.id.push_str(text(r, 0)?);
+                Some((self.map)(r)?)
+            }
             None => None,
         };
         Ok(())
@@ -80,20 +89,15 @@ impl<'s, T> Cursor<'s, T> {
     /// Every row of `client_id`, skipping rows of smaller ids (rows whose
     /// client no longer exists).
     fn take(&mut self, client_id: &str, out: &mut Vec<T>) -> StoreResult<()> {
-        loop {
-            match self.current.take() {
-                Some((id, v)) if id.as_str() <= client_id => {
-                    if id == client_id {
-                        out.push(v);
-                    }
-                    self.advance()?;
-                }
-                other => {
-                    self.current = other;
-                    return Ok(());
+        while self.current.is_some() && self.id.as_str() <= client_id {
+            if let Some(v) = self.current.take() {
+                if self.id == client_id {
+                    out.push(v);
                 }
             }
+            self.advance()?;
         }
+        Ok(())
     }
 }
 
