@@ -403,14 +403,49 @@ impl Store for SqliteStore {
         })
     }
 
+    /// The book is split into id ranges read in parallel, one connection and
+    /// one thread each, so reading and parsing use every core. Within a run the
+    /// run writer holds the write lock, so every range sees the same state.
     fn scan_books(
         &self,
         catalog: &Catalog,
         chunk: usize,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let c = self.connect()?;
-        scan::scan_books(&c, catalog, chunk, f)
+        let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+        let ranges = scan::split(&self.connect()?, parts)?;
+        if ranges.len() == 1 {
+            return scan::scan_books(&self.connect()?, catalog, chunk, &ranges[0], f);
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScannedClient>>(2 * ranges.len());
+        std::thread::scope(|s| {
+            let mut readers = Vec::new();
+            for range in &ranges {
+                let tx = tx.clone();
+                readers.push(s.spawn(move || -> StoreResult<()> {
+                    let c = self.connect()?;
+                    scan::scan_books(&c, catalog, chunk, range, &mut |batch| {
+                        tx.send(batch).map_err(|_| StoreError::Aborted("the scan was stopped".into()))
+                    })
+                }));
+            }
+            drop(tx);
+            let mut res = Ok(());
+            for batch in rx.iter() {
+                if let Err(e) = f(batch) {
+                    res = Err(e);
+                    break;
+                }
+            }
+            drop(rx);
+            for r in readers {
+                let out = r.join().unwrap_or_else(|_| Err(StoreError::Aborted("a reader thread panicked".into())));
+                if res.is_ok() {
+                    res = out;
+                }
+            }
+            res
+        })
     }
 
     fn begin_run(

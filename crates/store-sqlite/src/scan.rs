@@ -101,30 +101,103 @@ impl<'s, T> Cursor<'s, T> {
     }
 }
 
+/// A range of client ids: `lo ≤ id < hi`, either end open.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdRange {
+    pub lo: Option<String>,
+    pub hi: Option<String>,
+}
+
+impl IdRange {
+    /// `WHERE …` (or `AND …` after `prefix`) for the range, with `?1`/`?2`.
+    fn clause(&self, prefix: &str) -> String {
+        match (&self.lo, &self.hi) {
+            (None, None) => String::new(),
+            (Some(_), None) => format!(" {prefix} client_id >= ?1"),
+            (None, Some(_)) => format!(" {prefix} client_id < ?2"),
+            (Some(_), Some(_)) => format!(" {prefix} client_id >= ?1 AND client_id < ?2"),
+        }
+    }
+    fn params(&self) -> Vec<(&'static str, &str)> {
+        let mut p = Vec::new();
+        if let Some(lo) = &self.lo {
+            p.push(("?1", lo.as_str()));
+        }
+        if let Some(hi) = &self.hi {
+            p.push(("?2", hi.as_str()));
+        }
+        p
+    }
+}
+
+/// Splits the clients into `parts` ranges of about equal size.
+pub(crate) fn split(c: &Connection, parts: usize) -> StoreResult<Vec<IdRange>> {
+    let n: i64 = c.query_row("SELECT count(*) FROM clients", [], |r| r.get(0)).map_err(db)?;
+    if parts <= 1 || n < 20_000 {
+        return Ok(vec![IdRange::default()]);
+    }
+    let mut bounds: Vec<String> = Vec::new();
+    let mut st = c.prepare("SELECT client_id FROM clients ORDER BY client_id LIMIT 1 OFFSET ?1").map_err(db)?;
+    for i in 1..parts {
+        let off = n * i as i64 / parts as i64;
+        bounds.push(st.query_row([off], |r| r.get(0)).map_err(db)?);
+    }
+    let mut ranges = Vec::new();
+    let mut lo = None;
+    for b in bounds {
+        ranges.push(IdRange { lo: lo.take(), hi: Some(b.clone()) });
+        lo = Some(b);
+    }
+    ranges.push(IdRange { lo, hi: None });
+    Ok(ranges)
+}
+
+/// Streams the clients of one id range in id order, in chunks.
 pub(crate) fn scan_books(
     c: &Connection,
     catalog: &Catalog,
     chunk: usize,
+    range: &IdRange,
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     c.execute_batch("BEGIN DEFERRED").map_err(db)?;
     let res = (|| {
         let prev_run: Option<i64> =
             c.query_row("SELECT max(run_id) FROM classification_runs", [], |r| r.get(0)).map_err(db)?;
+        let w = range.clause("WHERE");
+        let and = range.clause("AND");
         let mut cl = c
-            .prepare(&format!("SELECT {} FROM clients ORDER BY client_id", codec::CLIENT_COLS_FOR_BATCH))
+            .prepare(&format!("SELECT {} FROM clients{w} ORDER BY client_id", codec::CLIENT_COLS_FOR_BATCH))
             .map_err(db)?;
-        let mut ho = c.prepare(&format!("{HOLDING_SQL} ORDER BY client_id")).map_err(db)?;
-        let mut tx = c.prepare(&format!("{TXN_SQL} ORDER BY client_id")).map_err(db)?;
-        let mut asx = c.prepare(&format!("{ASSESSMENT_SQL} ORDER BY client_id, assessed_at")).map_err(db)?;
+        let mut ho = c.prepare(&format!("{HOLDING_SQL}{w} ORDER BY client_id")).map_err(db)?;
+        let mut tx = c.prepare(&format!("{TXN_SQL}{w} ORDER BY client_id")).map_err(db)?;
+        let mut asx = c.prepare(&format!("{ASSESSMENT_SQL}{w} ORDER BY client_id, assessed_at")).map_err(db)?;
         let mut pv = c
-            .prepare("SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = ?1 ORDER BY client_id")
+            .prepare(&format!(
+                "SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = ?3{and} ORDER BY client_id"
+            ))
             .map_err(db)?;
-        let mut clients = cl.query([]).map_err(db)?;
-        let mut hc = Cursor::new(ho.query([]).map_err(db)?, |r| holding(r, catalog))?;
-        let mut tc = Cursor::new(tx.query([]).map_err(db)?, |r| txn(r, catalog))?;
-        let mut ac = Cursor::new(asx.query([]).map_err(db)?, assessment)?;
-        let mut pc = Cursor::new(pv.query([prev_run.unwrap_or(-1)]).map_err(db)?, |r| {
+        let params = range.params();
+        let bind = |st: &mut rusqlite::Statement| -> StoreResult<()> {
+            for (name, v) in &params {
+                if let Some(i) = st.parameter_index(name).map_err(db)? {
+                    st.raw_bind_parameter(i, *v).map_err(db)?;
+                }
+            }
+            Ok(())
+        };
+        for st in [&mut cl, &mut ho, &mut tx, &mut asx] {
+            bind(st)?;
+        }
+        bind(&mut pv)?;
+        if let Some(i) = pv.parameter_index("?3").map_err(db)? {
+            pv.raw_bind_parameter(i, prev_run.unwrap_or(-1)).map_err(db)?;
+        }
+        let mut clients = cl.raw_query();
+        let mut hc = Cursor::new(ho.raw_query(), |r| holding(r, catalog))?;
+        let mut tc = Cursor::new(tx.raw_query(), |r| txn(r, catalog))?;
+        let mut ac = Cursor::new(asx.raw_query(), assessment)?;
+        let mut pc = Cursor::new(pv.raw_query(), |r| {
             Ok((r.get::<_, String>(1).map_err(db)?, r.get::<_, String>(2).map_err(db)?))
         })?;
         let mut batch = Vec::with_capacity(chunk);

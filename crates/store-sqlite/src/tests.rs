@@ -45,3 +45,32 @@ fn a_newer_schema_is_refused() {
     let e = SqliteStore::open(&d.path().join("t.db")).unwrap_err();
     assert!(matches!(e, StoreError::SchemaTooNew { found: 99, .. }), "{e}");
 }
+
+#[test]
+fn a_large_book_is_read_in_parallel_ranges_each_client_once() {
+    use tierwise_domain::Client;
+    let (_d, s) = store();
+    let ids: Vec<String> = (0..25_000).map(|i| format!("C{i:06}")).collect();
+    s.import(&mut |sink| {
+        let rows: Vec<Client> = ids.iter().map(|id| Client { client_id: id.clone(), ..Default::default() }).collect();
+        sink.put_clients(&rows)?;
+        Ok(true)
+    })
+    .unwrap();
+    let cat = tierwise_classify::Catalog::new(Vec::new());
+    let mut seen = Vec::new();
+    let mut chunks = 0;
+    s.scan_books(&cat, 1000, &mut |chunk| {
+        chunks += 1;
+        let got: Vec<String> = chunk.iter().map(|c| c.book.client.client_id.clone()).collect();
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert_eq!(got, sorted, "a chunk is in id order");
+        seen.extend(got);
+        Ok(())
+    })
+    .unwrap();
+    assert!(chunks >= 25);
+    seen.sort();
+    assert_eq!(seen, ids, "every client exactly once");
+}

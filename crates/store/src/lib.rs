@@ -141,7 +141,9 @@ pub trait Store: Send + Sync {
     fn client_book(&self, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>>;
     fn counts(&self) -> StoreResult<BookCounts>;
 
-    /// Streams every client in id order, in chunks of about `chunk` clients.
+    /// Streams every client exactly once, in chunks of about `chunk` clients;
+    /// each chunk is in id order, but a backend may read id ranges in
+    /// parallel and deliver their chunks interleaved.
     fn scan_books(
         &self,
         catalog: &Catalog,
