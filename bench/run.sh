@@ -11,8 +11,15 @@
 #   classify  tierwise classify                  vs  DuckDB: bench/duckdb/classify.sql
 #   export    tierwise export classifications    vs  DuckDB: COPY of its result to CSV
 # (DuckDB's load of the CSV files, bench/duckdb/load.sql, is timed too.)
-# Then bench/compare.py compares both classifications cell by cell, and one
-# table is printed. Exit status: non-zero when a step fails or any cell differs.
+# When a PostgreSQL server is there (see TIERWISE_BENCH_PG_URL below), the
+# same steps run on it too, in a fresh schema the script creates and drops:
+#   import    tierwise import (PostgreSQL)       vs  psql \copy of the same files into
+#                                                    plain tables (same columns and types, no keys)
+#   classify  tierwise classify (PostgreSQL)     vs  DuckDB, as above
+#   export    tierwise export (PostgreSQL)       vs  DuckDB, as above
+# Then bench/compare.py compares each of our exports with DuckDB's cell by
+# cell, and one table is printed. Exit status: non-zero when a step fails or
+# any cell differs.
 #
 # Environment:
 #   N=1000000            clients
@@ -22,7 +29,10 @@
 #   BENCH_PYTHON         a Python that already has duckdb (else a venv in $WORK/venv
 #                        gets bench/requirements.txt)
 #   DUCKDB_THREADS       DuckDB threads (default: every core)
-#   TIERWISE_BENCH_PG_URL  postgres://… to also run the PostgreSQL section (see below)
+#   TIERWISE_BENCH_PG_URL  the PostgreSQL database of the PostgreSQL steps, e.g.
+#                        postgres://postgres@127.0.0.1:5432/test (the role needs CREATE on it);
+#                        default: that URL when a server answers there (pg_isready)
+#   PG=0                 skip the PostgreSQL steps
 set -euo pipefail
 
 N=${N:-1000000}
@@ -61,6 +71,29 @@ else
   fi
 fi
 DUCKDB_VERSION=$("$PY" -c 'import duckdb; print(duckdb.__version__)')
+
+# PostgreSQL: TIERWISE_BENCH_PG_URL, else the default URL when a server answers
+PG_URL=
+PG_SCHEMA=tw_bench_$$
+PG_DEFAULT_URL=postgres://postgres@127.0.0.1:5432/test
+COPY_STEP='psql \copy'
+redact() { sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#'; }
+if [ "${PG:-}" = 0 ]; then
+  say "PostgreSQL steps: skipped (PG=0)"
+elif [ -n "${TIERWISE_BENCH_PG_URL:-}" ]; then
+  PG_URL=$TIERWISE_BENCH_PG_URL
+  if ! command -v psql >/dev/null; then
+    say "installing postgresql-client (psql)"
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql-client >/dev/null
+  fi
+  psql "$PG_URL" -X -q -A -t -c 'SELECT 1' >/dev/null \
+    || die "TIERWISE_BENCH_PG_URL: cannot connect to $(redact <<<"$PG_URL") (or PG=0 to skip PostgreSQL)"
+elif command -v pg_isready >/dev/null && command -v psql >/dev/null && pg_isready -q -d "$PG_DEFAULT_URL"; then
+  PG_URL=$PG_DEFAULT_URL
+else
+  say "PostgreSQL steps: skipped (no server at $PG_DEFAULT_URL; set TIERWISE_BENCH_PG_URL)"
+fi
 
 # ------------------------------------------------------------------ build
 say "cargo build --release (target: $TARGET)"
@@ -126,12 +159,55 @@ measure "duckdb load" "$PY" "$REPO/bench/compare.py" load "${DUCK[@]}" --data "$
 measure "duckdb classify" "$PY" "$REPO/bench/compare.py" classify "${DUCK[@]}" --as-of "$AS_OF"
 measure "duckdb export" "$PY" "$REPO/bench/compare.py" export "${DUCK[@]}" --out "$WORK/duckdb.csv"
 
-# ------------------------------------------------------------------ PostgreSQL (to be written by the lead)
-# BEGIN PostgreSQL section — runs only when TIERWISE_BENCH_PG_URL is set.
-# To measure here: tierwise import / classify with TIERWISE_DB=$TIERWISE_BENCH_PG_URL,
-# and psql \copy of the same files as the peer; add their steps to the table below.
-if [ -n "${TIERWISE_BENCH_PG_URL:-}" ]; then
-  say "PostgreSQL section: not written yet; skipped"
+# ------------------------------------------------------------------ PostgreSQL
+# BEGIN PostgreSQL section — runs when PG_URL was chosen above
+# (TIERWISE_BENCH_PG_URL, or the default URL when a server answers; PG=0 skips it).
+# Two fresh schemas, dropped on exit (KEEP=1 keeps them): $PG_SCHEMA for
+# tierwise, ${PG_SCHEMA}_copy for the psql \copy peer.
+if [ -n "$PG_URL" ]; then
+  pgq() { psql "$PG_URL" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+  case $PG_URL in
+    *\?*) PG_DB="$PG_URL&options=-csearch_path%3D$PG_SCHEMA" ;;
+    *) PG_DB="$PG_URL?options=-csearch_path%3D$PG_SCHEMA" ;;
+  esac
+  pg_drop() {
+    if [ "${KEEP:-}" != 1 ]; then
+      pgq -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" -c "DROP SCHEMA IF EXISTS ${PG_SCHEMA}_copy CASCADE" \
+        >/dev/null 2>&1 || true
+    fi
+  }
+  trap 'pg_drop; cleanup' EXIT
+  pgq -c "CREATE SCHEMA $PG_SCHEMA" -c "CREATE SCHEMA ${PG_SCHEMA}_copy" >/dev/null \
+    || die "cannot create schema $PG_SCHEMA in $(redact <<<"$PG_URL")"
+  PG_VERSION=$(pgq -c 'SHOW server_version' | cut -d' ' -f1)
+  # each step starts after a checkpoint where the role may ask for one
+  # (superuser or pg_checkpoint), so no step pays for the previous one's writes
+  checkpoint() { pgq -c CHECKPOINT >/dev/null 2>&1 || true; }
+  say "PostgreSQL $PG_VERSION at $(redact <<<"$PG_URL"), schema $PG_SCHEMA"
+
+  checkpoint
+  measure "tierwise import pg" env TIERWISE_DB="$PG_DB" "$BIN" import "$DATA"
+
+  # the peer: the same seven files into tables with the files' columns, of
+  # the types of ours (CREATE TABLE AS … WITH NO DATA: no key, no index, no
+  # constraint), in one transaction as our import is
+  : >"$WORK/logs/psql-copy.sql"
+  PG_COUNT=0
+  for t in advisors products clients holdings transactions assessments interactions; do
+    cols=$(head -n 1 "$DATA/$t.csv" | tr -d '\r')
+    pgq -c "CREATE TABLE ${PG_SCHEMA}_copy.$t AS SELECT $cols FROM $PG_SCHEMA.$t WITH NO DATA" >/dev/null
+    printf "\\\\copy %s_copy.%s (%s) FROM '%s' WITH (FORMAT csv, HEADER true)\n" \
+      "$PG_SCHEMA" "$t" "$cols" "$DATA/$t.csv" >>"$WORK/logs/psql-copy.sql"
+    PG_COUNT="$PG_COUNT + (SELECT count(*) FROM ${PG_SCHEMA}_copy.$t)"
+  done
+  checkpoint
+  measure "$COPY_STEP" psql "$PG_URL" -X -q -v ON_ERROR_STOP=1 --single-transaction -f "$WORK/logs/psql-copy.sql"
+  copied=$(pgq -c "SELECT $PG_COUNT")
+  [ "$copied" = "$ROWS" ] || die "psql \\copy stored $copied rows; the files hold $ROWS"
+
+  checkpoint
+  measure "tierwise classify pg" env TIERWISE_DB="$PG_DB" "$BIN" classify --as-of "$AS_OF"
+  measure "tierwise export pg" env TIERWISE_DB="$PG_DB" "$BIN" export classifications --out "$WORK/ours-pg.csv"
 fi
 # END PostgreSQL section
 
@@ -140,6 +216,13 @@ say "bench/compare.py compare (our export vs DuckDB's, cell by cell)"
 set +e
 "$PY" "$REPO/bench/compare.py" compare --ours "$WORK/ours.csv" --theirs "$WORK/duckdb.csv" | tee "$WORK/logs/compare.log"
 CMP=${PIPESTATUS[0]}
+CMP_PG=0
+if [ -n "$PG_URL" ]; then
+  say "bench/compare.py compare (our PostgreSQL export vs DuckDB's, cell by cell)"
+  "$PY" "$REPO/bench/compare.py" compare --ours "$WORK/ours-pg.csv" --theirs "$WORK/duckdb.csv" \
+    | tee "$WORK/logs/compare-pg.log"
+  CMP_PG=${PIPESTATUS[0]}
+fi
 set -e
 
 # ------------------------------------------------------------------ table
@@ -151,7 +234,7 @@ row() {  # row STEP [PEER]
   printf '| %-20s | %8.2f | %7d | %s%*s |\n' "$1" "${SECS[$1]}" $(( ${KB[$1]} / 1024 )) "$r" "$pad" ""
 }
 echo
-echo "$N clients, $ROWS rows in 7 files, as of $AS_OF (seed $SEED); $(nproc) cores; duckdb $DUCKDB_VERSION; $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/^/sqlite /')"
+echo "$N clients, $ROWS rows in 7 files, as of $AS_OF (seed $SEED); $(nproc) cores; duckdb $DUCKDB_VERSION; $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/^/sqlite /')${PG_URL:+; postgresql $PG_VERSION}"
 echo
 printf '| %-20s | %8s | %7s | %-26s |\n' step seconds "peak MB" "ratio (ours/peer)"
 printf '| %-20s | %8s | %7s | %-26s |\n' --- ---: ---: ---
@@ -163,11 +246,23 @@ row "tierwise classify" "duckdb classify"
 row "duckdb classify"
 row "tierwise export" "duckdb export"
 row "duckdb export"
+if [ -n "$PG_URL" ]; then
+  row "tierwise import pg" "$COPY_STEP"
+  row "$COPY_STEP"
+  row "tierwise classify pg" "duckdb classify"
+  row "tierwise export pg" "duckdb export"
+fi
 echo
 awk -v r="$ROWS" -v a="${SECS[tierwise import]}" -v b="${SECS[sqlite3 .import]}" 'BEGIN {
   printf "import: %.0f rows/s ours, %.0f rows/s sqlite3 .import: %.2f× its rate (bar: ≥ 0.50×)\n", r / a, r / b, b / a }'
 awk -v a="${SECS[tierwise classify]}" -v b="${SECS[duckdb classify]}" -v kb="${KB[tierwise classify]}" 'BEGIN {
   printf "classify: %.2f× DuckDB'"'"'s time (bar: ≤ 1.00×); peak %.0f MB (bar: < 1024 MB)\n", a / b, kb / 1024 }'
+if [ -n "$PG_URL" ]; then
+  awk -v r="$ROWS" -v a="${SECS[tierwise import pg]}" -v b="${SECS[$COPY_STEP]}" 'BEGIN {
+    printf "import pg: %.0f rows/s ours, %.0f rows/s psql \\copy: %.2f× its rate (bar: ≥ 0.50×)\n", r / a, r / b, b / a }'
+  awk -v a="${SECS[tierwise classify pg]}" -v b="${SECS[duckdb classify]}" -v kb="${KB[tierwise classify pg]}" 'BEGIN {
+    printf "classify pg: %.2f× DuckDB'"'"'s time (bar: ≤ 1.00×); peak %.0f MB (bar: < 1024 MB)\n", a / b, kb / 1024 }'
+fi
 inproc() { sed -n "s/^duckdb $1: \([0-9.]*\) s$/\1/p" "$WORK/logs/duckdb $1.log"; }
 echo "duckdb in-process (without Python's start): load $(inproc load) s, classify $(inproc classify) s, export $(inproc export) s"
 if [ "$CMP" = 0 ]; then
@@ -175,5 +270,16 @@ if [ "$CMP" = 0 ]; then
 else
   echo "compare: MISMATCH (see above, and $WORK/logs/compare.log)"
 fi
-[ "${KEEP:-}" = 1 ] && echo "kept: $WORK (data, tierwise.db, sqlite-import.db, duck.db, ours.csv, duckdb.csv)"
-exit "$CMP"
+if [ -z "$PG_URL" ]; then
+  echo "postgresql: not run (PG=0, or no server answered; set TIERWISE_BENCH_PG_URL)"
+elif [ "$CMP_PG" = 0 ]; then
+  echo "compare pg: every cell of our PostgreSQL export agrees with DuckDB's"
+else
+  echo "compare pg: MISMATCH (see above, and $WORK/logs/compare-pg.log)"
+fi
+if [ "${KEEP:-}" = 1 ]; then
+  echo "kept: $WORK (data, tierwise.db, sqlite-import.db, duck.db, ours.csv, duckdb.csv${PG_URL:+, ours-pg.csv})"
+  [ -z "$PG_URL" ] || echo "kept: schemas $PG_SCHEMA and ${PG_SCHEMA}_copy in $(redact <<<"$PG_URL")"
+fi
+[ "$CMP" = 0 ] || exit "$CMP"
+exit "$CMP_PG"

@@ -609,8 +609,9 @@ impl Store for PostgresStore {
         .map_err(db)?;
         let r =
             w.c.query_one(
+                // INSERT … SELECT rather than a subquery in VALUES, which Citus refuses
                 "INSERT INTO classification_runs (run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients)
-                 VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM classification_runs), $1, $2, $3, $4, NULL, 0)
+                 SELECT coalesce(max(run_id), 0) + 1, $1, $2, $3, $4, NULL, 0 FROM classification_runs
                  RETURNING run_id",
                 &[&as_of, &pack_id, &pack_version, &started],
             )
