@@ -206,13 +206,13 @@ pub(crate) fn client_from(r: &Row) -> StoreResult<Client> {
     client_from_at(r, 0)
 }
 
-pub(crate) const UPSERT_HOLDING: &str =
-    "INSERT INTO holdings (client_id, as_of, product_id, market_value) VALUES (?1, ?2, ?3, ?4)
-    ON CONFLICT (client_id, as_of, product_id) DO UPDATE SET market_value = excluded.market_value";
+pub(crate) const HOLDING_HEAD: &str = "INSERT INTO holdings (client_id, as_of, product_id, market_value)";
+pub(crate) const HOLDING_CONFLICT: &str =
+    "ON CONFLICT (client_id, as_of, product_id) DO UPDATE SET market_value = excluded.market_value";
 
-pub(crate) const UPSERT_TXN: &str = "INSERT INTO transactions (client_id, txn_id, product_id, ts, kind, amount, channel)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-    ON CONFLICT (txn_id) DO UPDATE SET client_id = excluded.client_id, product_id = excluded.product_id, ts = excluded.ts,
+pub(crate) const TXN_HEAD: &str = "INSERT INTO transactions (client_id, txn_id, product_id, ts, kind, amount, channel)";
+/// txn_id is unique: a txn_id re-imported (under any client) updates that row.
+pub(crate) const TXN_CONFLICT: &str = "ON CONFLICT (txn_id) DO UPDATE SET client_id = excluded.client_id, product_id = excluded.product_id, ts = excluded.ts,
     kind = excluded.kind, amount = excluded.amount, channel = excluded.channel";
 
 pub(crate) const UPSERT_ASSESSMENT: &str = "INSERT INTO assessments (client_id, assessed_at, questionnaire_id, channel, answers, score, risk_level, lowest, horizon_months, varieties, goal)

@@ -155,27 +155,55 @@ impl ImportSink for Sink<'_> {
         Ok(())
     }
     fn put_holdings(&mut self, rows: &[Holding]) -> StoreResult<()> {
-        let mut st = self.c.prepare_cached(codec::UPSERT_HOLDING).map_err(db)?;
-        for r in rows {
-            st.execute(params![r.client_id, r.as_of.to_string(), r.product_id, r.market_value.to_string()])
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * 4);
+        for batch in rows.chunks(codec::RUN_BATCH) {
+            values.clear();
+            for r in batch {
+                values.push(ToSqlOutput::Borrowed(ValueRef::Text(r.client_id.as_bytes())));
+                values.push(ToSqlOutput::Owned(Value::Text(r.as_of.to_string())));
+                values.push(ToSqlOutput::Borrowed(ValueRef::Text(r.product_id.as_bytes())));
+                values.push(ToSqlOutput::Owned(Value::Text(r.market_value.to_string())));
+            }
+            let sql =
+                format!("{} {}", codec::multi_insert(codec::HOLDING_HEAD, 4, batch.len()), codec::HOLDING_CONFLICT);
+            self.c
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter())))
                 .map_err(db)?;
         }
         Ok(())
     }
     fn put_transactions(&mut self, rows: &[Transaction]) -> StoreResult<()> {
-        // txn_id is unique: a txn_id re-imported (under any client) updates that row
-        let mut st = self.c.prepare_cached(codec::UPSERT_TXN).map_err(db)?;
-        for r in rows {
-            st.execute(params![
-                r.client_id,
-                r.txn_id,
-                r.product_id,
-                tierwise_domain::dates::format_timestamp(&r.ts),
-                r.kind.as_str(),
-                r.amount.to_string(),
-                r.channel
-            ])
-            .map_err(db)?;
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        fn text(s: &str) -> ToSqlOutput<'_> {
+            ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+        }
+        fn opt(s: &Option<String>) -> ToSqlOutput<'_> {
+            match s {
+                Some(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+                None => ToSqlOutput::Owned(Value::Null),
+            }
+        }
+        // a txn_id appears once per file (the importer checks), so one
+        // statement never carries the same key twice
+        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * 7);
+        for batch in rows.chunks(codec::RUN_BATCH) {
+            values.clear();
+            for r in batch {
+                values.push(text(&r.client_id));
+                values.push(text(&r.txn_id));
+                values.push(opt(&r.product_id));
+                values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::dates::format_timestamp(&r.ts))));
+                values.push(text(r.kind.as_str()));
+                values.push(ToSqlOutput::Owned(Value::Text(r.amount.to_string())));
+                values.push(opt(&r.channel));
+            }
+            let sql = format!("{} {}", codec::multi_insert(codec::TXN_HEAD, 7, batch.len()), codec::TXN_CONFLICT);
+            self.c
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter())))
+                .map_err(db)?;
         }
         Ok(())
     }
