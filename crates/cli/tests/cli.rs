@@ -5,86 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const AS_OF: &str = "2025-06-30";
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-    fn db(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("t.db").display())
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tierwise"))
-            .args(args)
-            .env("TIERWISE_DB", self.db())
-            .env_remove("TIERWISE_PACK")
-            .env("TIERWISE_LANG", "en")
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-    /// A copy of the fixture book that a test may change.
-    fn book(&self, name: &str) -> PathBuf {
-        let dst = self.dir.path().join(name);
-        std::fs::create_dir_all(&dst).unwrap();
-        for e in std::fs::read_dir(fixture()).unwrap() {
-            let p = e.unwrap().path();
-            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-        }
-        dst
-    }
-    fn import_fixture(&self) {
-        let out = self.ok(&["import", fixture().to_str().unwrap()]);
-        assert!(out.contains("import committed"), "{out}");
-    }
-    fn export(&self) -> (String, HashMap<String, HashMap<String, String>>) {
-        let csv = self.ok(&["export", "classifications"]);
-        let mut lines = csv.lines();
-        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-        let rows = lines
-            .map(|l| {
-                let cells: Vec<&str> = l.split(',').collect();
-                let row: HashMap<String, String> =
-                    header.iter().cloned().zip(cells.iter().map(|s| s.to_string())).collect();
-                (row["client_id"].clone(), row)
-            })
-            .collect();
-        (header.join(","), rows)
-    }
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book")
-}
-
-fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
-    let p = dir.join(file);
-    let text = std::fs::read_to_string(&p).unwrap();
-    std::fs::write(&p, f(text)).unwrap();
-}
+use common::*;
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn import_classify_export_match_the_hand_worked_book() {
-    let env = Env::new();
+    let env = Env::sqlite();
     env.import_fixture();
     let out = env.ok(&["classify", "--as-of", AS_OF]);
     assert!(out.contains("classification run #1"), "{out}");
@@ -157,7 +86,7 @@ fn import_classify_export_match_the_hand_worked_book() {
 
 #[test]
 fn a_second_run_records_migrations_and_keeps_history() {
-    let env = Env::new();
+    let env = Env::sqlite();
     env.import_fixture();
     env.ok(&["classify", "--as-of", AS_OF]);
     let dir = env.book("more");
@@ -173,7 +102,7 @@ fn a_second_run_records_migrations_and_keeps_history() {
 
 #[test]
 fn check_json_follows_the_contract_and_each_regime() {
-    let env = Env::new();
+    let env = Env::sqlite();
     env.import_fixture();
     let at = "2025-06-30T10:00:00";
     let check = |pack: &str, client: &str, product: &str, extra: &[&str]| -> serde_json::Value {
@@ -275,7 +204,7 @@ fn every_import_error_names_file_line_column_and_reason_and_stores_nothing() {
         ("missing required", "transactions.csv", "T005,C004", ",C004", "transactions.csv:6: txn_id"),
     ];
     for (what, file, from, to, want) in cases {
-        let env = Env::new();
+        let env = Env::sqlite();
         let dir = env.book("bad");
         // a new client that must not be stored when anything else is wrong
         edit(&dir, "clients.csv", |t| format!("{t}C999,person,新客户,,,,,,,,,,,,,,,,,,,,\n"));
@@ -296,7 +225,7 @@ fn every_import_error_names_file_line_column_and_reason_and_stores_nothing() {
 
 #[test]
 fn invalid_utf8_is_an_error_not_a_panic() {
-    let env = Env::new();
+    let env = Env::sqlite();
     let dir = env.book("bytes");
     std::fs::write(dir.join("advisors.csv"), b"advisor_id,name\nA1,\xff\xfe\n").unwrap();
     let o = env.run(&["import", dir.to_str().unwrap()]);
@@ -306,7 +235,7 @@ fn invalid_utf8_is_an_error_not_a_panic() {
 
 #[test]
 fn reimporting_an_id_updates_it() {
-    let env = Env::new();
+    let env = Env::sqlite();
     env.import_fixture();
     let dir = env.book("again");
     edit(&dir, "assessments.csv", |t| {
@@ -324,7 +253,7 @@ fn reimporting_an_id_updates_it() {
 
 #[test]
 fn questionnaire_commands() {
-    let env = Env::new();
+    let env = Env::sqlite();
     let q = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires/cn-default.toml");
     let q = q.to_str().unwrap();
     assert!(env.ok(&["questionnaire", "validate", q]).contains("valid"));
@@ -350,7 +279,7 @@ fn questionnaire_commands() {
 
 #[test]
 fn rules_validate_show_and_simulate() {
-    let env = Env::new();
+    let env = Env::sqlite();
     assert!(env.ok(&["rules", "list"]).contains("cn-csrc"));
     assert!(env.ok(&["rules", "show", "cn-bank"]).contains("hnw-growth"));
     let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packs/cn-bank.toml");
@@ -381,7 +310,7 @@ fn rules_validate_show_and_simulate() {
 
 #[test]
 fn generate_is_deterministic_and_imports_cleanly() {
-    let env = Env::new();
+    let env = Env::sqlite();
     let a = env.dir.path().join("a");
     let b = env.dir.path().join("b");
     for d in [&a, &b] {
@@ -407,7 +336,7 @@ fn generate_is_deterministic_and_imports_cleanly() {
 
 #[test]
 fn explain_shows_every_dimension_with_its_rule_and_inputs() {
-    let env = Env::new();
+    let env = Env::sqlite();
     env.import_fixture();
     env.ok(&["classify", "--as-of", AS_OF]);
     let out = env.ok(&["explain", "C001"]);
@@ -421,7 +350,7 @@ fn explain_shows_every_dimension_with_its_rule_and_inputs() {
 #[test]
 fn serve_demo_fills_an_empty_database_and_answers() {
     use std::io::{BufRead, BufReader, Read, Write};
-    let env = Env::new();
+    let env = Env::sqlite();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tierwise"))
         .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
         .env("TIERWISE_DB", env.db())

@@ -6,120 +6,17 @@
 //! drops the schemas) each test says it was skipped and passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
-const AS_OF: &str = "2025-06-30";
-
-/// A working folder and a fresh PostgreSQL schema, dropped at the end.
-struct Env {
-    dir: tempfile::TempDir,
-    url: String,
-    schema: String,
-}
-
-fn psql(url: &str, sql: &str) -> bool {
-    Command::new("psql")
-        .args([url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-impl Env {
-    fn new() -> Option<Env> {
-        let url = match std::env::var("TIERWISE_TEST_PG_URL") {
-            Ok(u) if !u.is_empty() => u,
-            _ => {
-                eprintln!("skipped: TIERWISE_TEST_PG_URL not set");
-                return None;
-            }
-        };
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let schema = format!("tw_cli_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        if !psql(&url, &format!("CREATE SCHEMA {schema}")) {
-            eprintln!("skipped: psql could not create a schema in {url}");
-            return None;
-        }
-        Some(Env { dir: tempfile::tempdir().unwrap(), url, schema })
-    }
-    /// The database URL with this test's schema as `search_path`.
-    fn db(&self) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.url, self.schema)
-    }
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tierwise"))
-            .args(args)
-            .env("TIERWISE_DB", self.db())
-            .env_remove("TIERWISE_PACK")
-            .env("TIERWISE_LANG", "en")
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed:\n{}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-    /// A copy of the fixture book that a test may change.
-    fn book(&self, name: &str) -> PathBuf {
-        let dst = self.dir.path().join(name);
-        std::fs::create_dir_all(&dst).unwrap();
-        for e in std::fs::read_dir(fixture()).unwrap() {
-            let p = e.unwrap().path();
-            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-        }
-        dst
-    }
-    fn import_fixture(&self) {
-        let out = self.ok(&["import", fixture().to_str().unwrap()]);
-        assert!(out.contains("import committed"), "{out}");
-    }
-    fn export(&self) -> HashMap<String, HashMap<String, String>> {
-        let csv = self.ok(&["export", "classifications"]);
-        let mut lines = csv.lines();
-        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-        lines
-            .map(|l| {
-                let row: HashMap<String, String> = header.iter().cloned().zip(l.split(',').map(String::from)).collect();
-                (row["client_id"].clone(), row)
-            })
-            .collect()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        psql(&self.url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
-    }
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book")
-}
-
-fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
-    let p = dir.join(file);
-    let text = std::fs::read_to_string(&p).unwrap();
-    std::fs::write(&p, f(text)).unwrap();
-}
+use common::*;
 
 #[test]
 fn postgres_import_classify_export_match_the_hand_worked_book_and_a_second_run_migrates() {
-    let Some(env) = Env::new() else { return };
+    let Some(env) = Env::postgres("tw_cli") else { return };
     env.import_fixture();
     let out = env.ok(&["classify", "--as-of", AS_OF]);
     assert!(out.contains("classification run #1") && out.contains("5 clients"), "{out}");
-    let rows = env.export();
+    let (_, rows) = env.export();
     assert_eq!(rows.len(), 5);
     // the same hand-worked values as cli.rs, on PostgreSQL
     let expected: &[(&str, &str, &str)] = &[
@@ -170,7 +67,7 @@ fn postgres_import_classify_export_match_the_hand_worked_book_and_a_second_run_m
     let out = env.ok(&["classify", "--as-of", AS_OF]);
     assert!(out.contains("classification run #2"), "{out}");
     assert!(out.contains("clients who changed tier: 1"), "{out}");
-    assert_eq!(env.export()["C002"]["asset_tier"], "wealth");
+    assert_eq!(env.export().1["C002"]["asset_tier"], "wealth");
 
     let out = env.ok(&["explain", "C001"]);
     assert!(out.contains("Asset tier = Wealth ← aum >= wealth_min (wealth_min = 500000) ‹aum = 650000›"), "{out}");
@@ -184,7 +81,7 @@ fn postgres_an_import_error_stores_nothing() {
         ("transactions.csv", "deposit,20000", "deposit,-20000", "transactions.csv:4: amount"),
     ];
     for (file, from, to, want) in cases {
-        let Some(env) = Env::new() else { return };
+        let Some(env) = Env::postgres("tw_cli") else { return };
         let dir = env.book("bad");
         edit(&dir, "clients.csv", |t| format!("{t}C999,person,新客户,,,,,,,,,,,,,,,,,,,,\n"));
         edit(&dir, file, |t| t.replacen(from, to, 1));
@@ -199,7 +96,7 @@ fn postgres_an_import_error_stores_nothing() {
 
 #[test]
 fn postgres_check_json_follows_the_contract() {
-    let Some(env) = Env::new() else { return };
+    let Some(env) = Env::postgres("tw_cli") else { return };
     env.import_fixture();
     let check = |pack: &str, client: &str, product: &str, extra: &[&str]| -> serde_json::Value {
         let mut args = vec![

@@ -13,136 +13,70 @@
 //! was skipped and passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const AS_OF: &str = "2025-06-30";
-
-/// A working folder and a fresh PostgreSQL schema, dropped at the end.
-struct Env {
-    dir: tempfile::TempDir,
-    url: String,
-    schema: String,
+/// One number from a query, read by psql in this test's schema.
+fn count(env: &Env, sql: &str) -> i64 {
+    let out = psql(&env.db(), sql).unwrap_or_else(|| panic!("psql failed: {sql}"));
+    out.parse().unwrap_or_else(|_| panic!("{sql}: not a number: {out:?}"))
 }
 
-/// Runs `sql` with psql on `url`; its unaligned output, or None on failure.
-fn psql(url: &str, sql: &str) -> Option<String> {
-    let o =
-        Command::new("psql").args([url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]).output().ok()?;
-    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+/// Bytes on disk of the schema's tables and indexes, and how many other
+/// client sessions (not autovacuum) hold a lock on one of them
+/// (`writing`: a write lock).
+fn activity(env: &Env, writing: bool) -> (i64, i64) {
+    let (url, schema) = env.pg.as_ref().expect("a PostgreSQL env");
+    let mode = if writing { "AND l.mode = 'RowExclusiveLock'" } else { "" };
+    let sql = format!(
+        "SELECT (SELECT coalesce(sum(pg_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'i'))
+             || ' ' ||
+                (SELECT count(DISTINCT l.pid) FROM pg_locks l
+                 JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_stat_activity a ON a.pid = l.pid AND a.backend_type = 'client backend'
+                 WHERE n.nspname = '{schema}' AND l.granted AND l.pid <> pg_backend_pid() {mode})"
+    );
+    let out = psql(url, &sql).expect("psql: pg_locks / pg_relation_size");
+    let (a, b) = out.split_once(' ').unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
 }
 
-impl Env {
-    fn new() -> Option<Env> {
-        let url = match std::env::var("TIERWISE_TEST_PG_URL") {
-            Ok(u) if !u.is_empty() => u,
-            _ => {
-                eprintln!("skipped: TIERWISE_TEST_PG_URL not set");
-                return None;
-            }
-        };
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let schema = format!("tw_crash_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        if psql(&url, &format!("CREATE SCHEMA {schema}")).is_none() {
-            eprintln!("skipped: psql could not create a schema in {url}");
-            return None;
+/// Starts `args`, waits until it writes in this schema and the schema
+/// has grown by `bytes`, kills it (SIGKILL), and waits until the server
+/// has rolled its transaction back. Returns false when the command
+/// finished before it could be killed.
+fn kill_during(env: &Env, args: &[&str], bytes: i64) -> bool {
+    let (before, _) = activity(env, false);
+    let started = Instant::now();
+    let mut child = env.cmd(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
         }
-        Some(Env { dir: tempfile::tempdir().unwrap(), url, schema })
-    }
-    /// The database URL with this test's schema as `search_path`.
-    fn db(&self) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.url, self.schema)
-    }
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_tierwise"));
-        c.args(args)
-            .env("TIERWISE_DB", self.db())
-            .env("TIERWISE_LANG", "en")
-            .env_remove("TIERWISE_PACK")
-            .current_dir(self.dir.path());
-        c
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let o: Output = self.cmd(args).output().unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}:\n{}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-    /// One number from a query, read by psql in this test's schema.
-    fn count(&self, sql: &str) -> i64 {
-        let out = psql(&self.db(), sql).unwrap_or_else(|| panic!("psql failed: {sql}"));
-        out.parse().unwrap_or_else(|_| panic!("{sql}: not a number: {out:?}"))
-    }
-    /// Bytes on disk of the schema's tables and indexes, and how many other
-    /// client sessions (not autovacuum) hold a lock on one of them
-    /// (`writing`: a write lock).
-    fn activity(&self, writing: bool) -> (i64, i64) {
-        let mode = if writing { "AND l.mode = 'RowExclusiveLock'" } else { "" };
-        let sql = format!(
-            "SELECT (SELECT coalesce(sum(pg_relation_size(c.oid)), 0)::bigint FROM pg_class c
-                     JOIN pg_namespace n ON n.oid = c.relnamespace
-                     WHERE n.nspname = '{s}' AND c.relkind IN ('r', 'i'))
-                 || ' ' ||
-                    (SELECT count(DISTINCT l.pid) FROM pg_locks l
-                     JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-                     JOIN pg_stat_activity a ON a.pid = l.pid AND a.backend_type = 'client backend'
-                     WHERE n.nspname = '{s}' AND l.granted AND l.pid <> pg_backend_pid() {mode})",
-            s = self.schema
-        );
-        let out = psql(&self.url, &sql).expect("psql: pg_locks / pg_relation_size");
-        let (a, b) = out.split_once(' ').unwrap();
-        (a.parse().unwrap(), b.parse().unwrap())
-    }
-    /// Starts `args`, waits until it writes in this schema and the schema
-    /// has grown by `bytes`, kills it (SIGKILL), and waits until the server
-    /// has rolled its transaction back. Returns false when the command
-    /// finished before it could be killed.
-    fn kill_during(&self, args: &[&str], bytes: i64) -> bool {
-        let (before, _) = self.activity(false);
-        let started = Instant::now();
-        let mut child = self.cmd(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            let (size, writers) = self.activity(true);
-            if writers > 0 && size >= before + bytes {
-                eprintln!("{args:?}: killed after {:.1?}, {} bytes written", started.elapsed(), size - before);
-                break;
-            }
-            assert!(Instant::now() < deadline, "{args:?}: no write under way after 300 s ({size} bytes, {writers})");
-            std::thread::sleep(Duration::from_millis(10));
+        let (size, writers) = activity(env, true);
+        if writers > 0 && size >= before + bytes {
+            eprintln!("{args:?}: killed after {:.1?}, {} bytes written", started.elapsed(), size - before);
+            break;
         }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        // the server notices the closed connection and ends the transaction
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self.activity(false).1 > 0 {
-            assert!(Instant::now() < deadline, "{args:?}: the killed session still holds locks after 60 s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        true
+        assert!(Instant::now() < deadline, "{args:?}: no write under way after 300 s ({size} bytes, {writers})");
+        std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        psql(&self.url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // the server notices the closed connection and ends the transaction
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while activity(env, false).1 > 0 {
+        assert!(Instant::now() < deadline, "{args:?}: the killed session still holds locks after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn book(env: &Env, clients: &str) -> PathBuf {
-    let dir = env.dir.path().join(format!("book{clients}"));
-    env.ok(&["generate", "--clients", clients, "--out", dir.to_str().unwrap(), "--as-of", AS_OF]);
-    dir
+    true
 }
 
 /// Rows of `file` whose client_id column sorts after `after` (the columns
@@ -156,26 +90,26 @@ fn rows_after(dir: &Path, file: &str, after: &str) -> i64 {
 
 #[test]
 fn postgres_an_import_killed_midway_leaves_the_old_state_and_a_rerun_completes() {
-    let Some(env) = Env::new() else { return };
-    let small = book(&env, "200");
+    let Some(env) = Env::postgres("tw_crash") else { return };
+    let small = env.generated("200");
     env.ok(&["import", small.to_str().unwrap()]);
-    assert_eq!(env.count("SELECT count(*) FROM clients"), 200);
-    let holdings = env.count("SELECT count(*) FROM holdings");
-    let big = book(&env, "20000");
-    let killed = env.kill_during(&["import", big.to_str().unwrap()], 4 << 20);
+    assert_eq!(count(&env, "SELECT count(*) FROM clients"), 200);
+    let holdings = count(&env, "SELECT count(*) FROM holdings");
+    let big = env.generated("20000");
+    let killed = kill_during(&env, &["import", big.to_str().unwrap()], 4 << 20);
     assert!(killed, "the import finished before it could be killed: make the book larger");
     // the old state, in full: the first book and nothing of the second
-    assert_eq!(env.count("SELECT count(*) FROM clients"), 200);
-    assert_eq!(env.count("SELECT count(*) FROM holdings"), holdings);
-    assert_eq!(env.count("SELECT count(*) FROM holdings WHERE client_id > 'C0000200'"), 0);
-    assert_eq!(env.count("SELECT count(*) FROM transactions WHERE client_id > 'C0000200'"), 0);
-    assert_eq!(env.count("SELECT count(*) FROM audit_events WHERE action LIKE 'import%'"), 1);
+    assert_eq!(count(&env, "SELECT count(*) FROM clients"), 200);
+    assert_eq!(count(&env, "SELECT count(*) FROM holdings"), holdings);
+    assert_eq!(count(&env, "SELECT count(*) FROM holdings WHERE client_id > 'C0000200'"), 0);
+    assert_eq!(count(&env, "SELECT count(*) FROM transactions WHERE client_id > 'C0000200'"), 0);
+    assert_eq!(count(&env, "SELECT count(*) FROM audit_events WHERE action LIKE 'import%'"), 1);
     // a re-run completes: the new state, in full
     env.ok(&["import", big.to_str().unwrap()]);
-    assert_eq!(env.count("SELECT count(*) FROM clients"), 20000);
+    assert_eq!(count(&env, "SELECT count(*) FROM clients"), 20000);
     for (table, file) in [("holdings", "holdings.csv"), ("transactions", "transactions.csv")] {
         assert_eq!(
-            env.count(&format!("SELECT count(*) FROM {table} WHERE client_id > 'C0000200'")),
+            count(&env, &format!("SELECT count(*) FROM {table} WHERE client_id > 'C0000200'")),
             rows_after(&big, file, "C0000200"),
             "{table}"
         );
@@ -184,24 +118,24 @@ fn postgres_an_import_killed_midway_leaves_the_old_state_and_a_rerun_completes()
 
 #[test]
 fn postgres_a_run_killed_midway_leaves_the_old_runs_and_a_rerun_completes() {
-    let Some(env) = Env::new() else { return };
-    let data = book(&env, "20000");
+    let Some(env) = Env::postgres("tw_crash") else { return };
+    let data = env.generated("20000");
     env.ok(&["import", data.to_str().unwrap()]);
     env.ok(&["classify", "--as-of", AS_OF]);
-    let rows = env.count("SELECT count(*) FROM classifications");
+    let rows = count(&env, "SELECT count(*) FROM classifications");
     assert_eq!(rows, 20000);
-    let killed = env.kill_during(&["classify", "--as-of", AS_OF], 2 << 20);
+    let killed = kill_during(&env, &["classify", "--as-of", AS_OF], 2 << 20);
     assert!(killed, "the run finished before it could be killed: make the book larger");
     // the old runs, in full, and nothing of the killed one
-    assert_eq!(env.count("SELECT count(*) FROM classification_runs"), 1);
-    assert_eq!(env.count("SELECT count(*) FROM classification_runs WHERE finished_at IS NULL"), 0);
-    assert_eq!(env.count("SELECT count(*) FROM classifications"), rows);
-    assert_eq!(env.count("SELECT count(*) FROM explanations"), rows);
-    assert_eq!(env.count("SELECT count(*) FROM value_deciles"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM classification_runs"), 1);
+    assert_eq!(count(&env, "SELECT count(*) FROM classification_runs WHERE finished_at IS NULL"), 0);
+    assert_eq!(count(&env, "SELECT count(*) FROM classifications"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM explanations"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM value_deciles"), rows);
     // a re-run completes and takes the next number
     let out = env.ok(&["classify", "--as-of", AS_OF]);
     assert!(out.contains("run #2"), "{out}");
-    assert_eq!(env.count("SELECT count(*) FROM classifications WHERE run_id = 2"), rows);
-    assert_eq!(env.count("SELECT count(*) FROM explanations WHERE run_id = 2"), rows);
-    assert_eq!(env.count("SELECT count(*) FROM value_deciles WHERE run_id = 2"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM classifications WHERE run_id = 2"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM explanations WHERE run_id = 2"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM value_deciles WHERE run_id = 2"), rows);
 }
