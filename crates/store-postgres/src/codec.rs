@@ -68,9 +68,29 @@ impl Table {
             .map(|c| format!("{0} = excluded.{0}", c.0))
             .collect::<Vec<_>>()
             .join(", ");
+        // A row that would not change is left alone (no new row version, no
+        // index entries): a file delivered again rewrites only what changed.
+        // NUMERIC compares as text, where 1.0 and 1.00 differ as stored.
+        let side =
+            |prefix: &str| {
+                self.cols
+                    .iter()
+                    .filter(|c| !self.key.contains(&c.0))
+                    .map(|c| {
+                        if c.1 == Type::NUMERIC {
+                            format!("{prefix}.{}::text", c.0)
+                        } else {
+                            format!("{prefix}.{}", c.0)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
         format!(
             "INSERT INTO {name} ({cols}) SELECT DISTINCT ON ({dedupe}) {cols} FROM {stage} ORDER BY {dedupe}, seq DESC
-             ON CONFLICT ({key}) DO UPDATE SET {set}",
+             ON CONFLICT ({key}) DO UPDATE SET {set} WHERE ({old}) IS DISTINCT FROM ({new})",
+            old = side(self.name),
+            new = side("excluded"),
             name = self.name,
             stage = self.stage(),
             key = self.key.join(", "),

@@ -3,10 +3,11 @@
 //! It owns the PostgreSQL schema (`migrations/`, applied in order and
 //! tracked in `schema_migrations`), talks to the server with the synchronous
 //! `postgres` client over a small pool of connections, and makes every
-//! multi-row write one transaction: an import (staged with binary COPY, then
-//! upserted with `INSERT … ON CONFLICT`), a classification run (a writer
-//! holding its own connection, results written with binary COPY, rolled back
-//! when dropped unfinished). The book streams for classification through one
+//! multi-row write one transaction: an import (binary COPY straight into a
+//! table empty at the start, else staged with binary COPY and upserted with
+//! `INSERT … ON CONFLICT`, rows that would not change left alone), a
+//! classification run (a writer holding its own connection, results written
+//! with binary COPY, rolled back when dropped unfinished). The book streams for classification through one
 //! portal per table inside one REPEATABLE READ read-only transaction. It is
 //! the only crate that knows PostgreSQL's SQL; it never logs the password of
 //! a database URL.
@@ -236,23 +237,69 @@ pub(crate) fn append_audit(
     codec::get(&r, 0)
 }
 
-/// The writes of one import: each batch is copied into a temporary staging
-/// table (dropped at the end of the transaction) and upserted from there.
+/// The writes of one import. A table empty when the import first writes to
+/// it (a first load) takes its batches by binary COPY straight into it: the
+/// importer rejects a key repeated in a file (and each table has one file),
+/// so a committed import never has two rows of one key (should one come all
+/// the same, the import starts again through staging: see `Store::import`).
+/// Any other table's batches are copied into a temporary staging table
+/// (dropped at the end of the transaction) and upserted from there.
 struct Sink<'t, 'c> {
     tx: &'t mut Transaction<'c>,
     staged: Vec<&'static str>,
+    /// whether a table found empty may be loaded directly
+    allow_direct: bool,
+    /// per table written so far: whether it is loaded directly
+    direct: HashMap<&'static str, bool>,
     txn_stats_checked: bool,
+    /// A direct COPY that met a repeated key (a file the importer rejects
+    /// once it has read all of it): the transaction went back to the
+    /// savepoint taken at the start of the import, and later batches are
+    /// dropped. What was put must not be committed then.
+    failed: Option<StoreError>,
 }
 
+/// The savepoint taken at the start of an import, for `Sink::failed`.
+const START: &str = "tw_import_start";
+
 impl Sink<'_, '_> {
+    /// Whether `t`'s batches go straight into it (decided at its first batch).
+    fn is_direct(&mut self, t: &codec::Table) -> StoreResult<bool> {
+        if let Some(&d) = self.direct.get(t.name) {
+            return Ok(d);
+        }
+        if !self.allow_direct {
+            self.direct.insert(t.name, false);
+            return Ok(false);
+        }
+        let r = self.tx.query_one(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", t.name), &[]).map_err(db)?;
+        let d = codec::get::<bool>(&r, 0)?;
+        self.direct.insert(t.name, d);
+        Ok(d)
+    }
+
     fn put<R>(
         &mut self,
         t: &codec::Table,
         rows: &[R],
         copy: fn(&mut BinaryCopyInWriter, &R) -> Result<(), postgres::Error>,
     ) -> StoreResult<()> {
-        if rows.is_empty() {
+        if rows.is_empty() || self.failed.is_some() {
             return Ok(());
+        }
+        if self.is_direct(t)? {
+            return match copy_rows(self.tx, t.name, t, rows, copy) {
+                Ok(()) => Ok(()),
+                Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                    // back to the start of the import: keeps the transaction
+                    // usable for `known_ids`, which must see what was stored before it
+                    self.tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT {START}")).map_err(db)?;
+                    self.staged.clear();
+                    self.failed = Some(db(e));
+                    Ok(())
+                }
+                Err(e) => Err(db(e)),
+            };
         }
         let stage = t.stage();
         if self.staged.contains(&t.name) {
@@ -266,15 +313,42 @@ impl Sink<'_, '_> {
                 .map_err(db)?;
             self.staged.push(t.name);
         }
-        let w = self.tx.copy_in(&codec::copy_sql(&stage, t.cols)).map_err(db)?;
-        let mut w = BinaryCopyInWriter::new(w, &t.types());
-        for r in rows {
-            copy(&mut w, r).map_err(db)?;
-        }
-        w.finish().map_err(db)?;
+        copy_rows(self.tx, &stage, t, rows, copy).map_err(db)?;
         self.tx.execute(&t.upsert_sql(), &[]).map_err(db)?;
         Ok(())
     }
+}
+
+impl Sink<'_, '_> {
+    /// Whether rows put directly repeat a txn_id (under two clients, which
+    /// no primary key refuses): the moves were not applied to them.
+    fn txn_ids_repeat(&mut self) -> StoreResult<bool> {
+        if self.direct.get(codec::TRANSACTIONS.name) != Some(&true) {
+            return Ok(false);
+        }
+        let r = self
+            .tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM transactions GROUP BY txn_id HAVING count(*) > 1)", &[])
+            .map_err(db)?;
+        codec::get(&r, 0)
+    }
+}
+
+/// `rows` into `table` (with `t`'s columns) by binary COPY.
+fn copy_rows<R>(
+    tx: &mut Transaction,
+    table: &str,
+    t: &codec::Table,
+    rows: &[R],
+    copy: fn(&mut BinaryCopyInWriter, &R) -> Result<(), postgres::Error>,
+) -> Result<(), postgres::Error> {
+    let w = tx.copy_in(&codec::copy_sql(table, t.cols))?;
+    let mut w = BinaryCopyInWriter::new(w, &t.types());
+    for r in rows {
+        copy(&mut w, r)?;
+    }
+    w.finish()?;
+    Ok(())
 }
 
 impl ImportSink for Sink<'_, '_> {
@@ -305,6 +379,14 @@ impl ImportSink for Sink<'_, '_> {
         self.put(&codec::HOLDINGS, rows, codec::copy_holding)
     }
     fn put_transactions(&mut self, rows: &[Txn]) -> StoreResult<()> {
+        if self.failed.is_some() {
+            return Ok(());
+        }
+        if self.is_direct(&codec::TRANSACTIONS)? {
+            // nothing stored to move: a txn_id repeated in the file is an
+            // error of the import
+            return self.put(&codec::TRANSACTIONS, rows, codec::copy_transaction);
+        }
         // a txn_id re-imported under another client moves to that client (the
         // last row of a txn_id in the batch counts)
         let mut last: HashMap<&str, &str> = HashMap::with_capacity(rows.len());
@@ -519,7 +601,29 @@ impl Store for PostgresStore {
         let mut c = self.connect()?;
         let mut tx = c.transaction().map_err(db)?;
         tx.batch_execute(&lock_sql("import")).map_err(db)?;
-        let ok = f(&mut Sink { tx: &mut tx, staged: Vec::new(), txn_stats_checked: false })?;
+        tx.batch_execute(&format!("SAVEPOINT {START}")).map_err(db)?;
+        // Empty tables are loaded directly. Should the rows put repeat a key
+        // (the importer rejects such files, so only another caller's rows
+        // can), the import runs again from its start through staging, where
+        // the last row of a key wins and txn_ids move as always.
+        let mut allow_direct = true;
+        let ok = loop {
+            let mut sink = Sink {
+                tx: &mut tx,
+                staged: Vec::new(),
+                allow_direct,
+                direct: HashMap::new(),
+                txn_stats_checked: false,
+                failed: None,
+            };
+            let ok = f(&mut sink)?;
+            let repeated = sink.failed.is_some() || (ok && sink.txn_ids_repeat()?);
+            if !(ok && repeated && allow_direct) {
+                break ok && !repeated;
+            }
+            tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT {START}")).map_err(db)?;
+            allow_direct = false;
+        };
         if ok {
             tx.commit().map_err(db)?;
         } else {

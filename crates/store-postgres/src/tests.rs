@@ -257,6 +257,42 @@ fn a_txn_id_reimported_under_another_client_moves_and_the_last_row_of_a_batch_wi
 }
 
 #[test]
+fn a_first_load_that_repeats_a_key_across_batches_ends_as_upserts_do() {
+    let Some(url) = test_url() else { return };
+    let mut schemas = Schemas::new(&url);
+    let s = schemas.store();
+    let clients: Vec<BookClient> =
+        ["C1", "C2"].iter().map(|id| BookClient { client_id: id.to_string(), ..Default::default() }).collect();
+    // into empty tables: a txn_id under two clients (no key refuses it) and
+    // a key put twice, each in a later batch
+    s.import(&mut |sink| {
+        sink.put_clients(&clients)?;
+        sink.put_transactions(&[txn("T1", "C1", "10.00"), txn("T2", "C1", "1")])?;
+        sink.put_transactions(&[txn("T1", "C2", "11.00")])?;
+        sink.put_transactions(&[txn("T2", "C1", "2.50")])?;
+        Ok(true)
+    })
+    .unwrap();
+    assert_eq!(s.counts().unwrap().transactions, 2);
+    let cat = Catalog::new(Vec::new());
+    let c1 = s.client_book("C1", &cat).unwrap().unwrap();
+    let c2 = s.client_book("C2", &cat).unwrap().unwrap();
+    assert_eq!(c1.transactions.iter().map(|t| t.amount.to_string()).collect::<Vec<_>>(), ["2.50"]);
+    assert_eq!(c2.transactions.iter().map(|t| t.amount.to_string()).collect::<Vec<_>>(), ["11.00"]);
+    // rejected by the caller: nothing stored
+    let s = schemas.store();
+    let ok = s
+        .import(&mut |sink| {
+            sink.put_clients(&clients)?;
+            sink.put_clients(&clients)?;
+            Ok(false)
+        })
+        .unwrap();
+    assert!(!ok);
+    assert_eq!(s.counts().unwrap().clients, 0);
+}
+
+#[test]
 fn every_value_round_trips_exactly() {
     let Some(url) = test_url() else { return };
     let mut schemas = Schemas::new(&url);
