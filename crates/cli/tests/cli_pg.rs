@@ -17,48 +17,8 @@ fn postgres_import_classify_export_match_the_hand_worked_book_and_a_second_run_m
     let out = env.ok(&["classify", "--as-of", AS_OF]);
     assert!(out.contains("classification run #1") && out.contains("5 clients"), "{out}");
     let (_, rows) = env.export();
-    assert_eq!(rows.len(), 5);
-    // the same hand-worked values as cli.rs, on PostgreSQL
-    let expected: &[(&str, &str, &str)] = &[
-        ("C001", "aum", "650000.00"),
-        ("C001", "asset_tier", "wealth"),
-        ("C001", "risk_level", "C3"),
-        ("C001", "risk_lowest", "false"),
-        ("C001", "assessment_status", "expiring"),
-        ("C001", "lifecycle", "retired"),
-        ("C001", "depth", "comprehensive"),
-        ("C001", "churn_risk", "high"),
-        ("C001", "value_decile", "2"),
-        ("C001", "behaviour_risk", "R2"),
-        ("C001", "segment", "wealth-retiree"),
-        ("C002", "aum", "150000.00"),
-        ("C002", "risk_level", ""),
-        ("C002", "assessment_status", "missing"),
-        ("C002", "depth", "ecosystem"),
-        ("C002", "segment", "mass-engaged"),
-        ("C003", "asset_tier", "hnw"),
-        ("C003", "risk_level", "C5"),
-        ("C003", "investor_category", "professional"),
-        ("C003", "qualified_investor", "true"),
-        ("C003", "private_fund_qualified", "true"),
-        ("C003", "value_decile", "1"),
-        ("C003", "segment", "hnw-growth"),
-        ("C004", "aum", "30000.00"),
-        ("C004", "assessment_status", "stale"),
-        ("C004", "churn_risk", "medium"),
-        ("C004", "value_decile", "4"),
-        ("C004", "segment", "mass-basic"),
-        ("E01", "asset_tier", "hnw"),
-        ("E01", "lifecycle", ""),
-        ("E01", "segment", "hnw-preserve"),
-        ("E01", "rule_pack", "cn-bank"),
-        ("E01", "as_of", AS_OF),
-    ];
-    for (client, col, want) in expected {
-        assert_eq!(rows[*client][*col], *want, "{client}.{col}");
-    }
-    let value: rust_decimal::Decimal = rows["C003"]["value"].parse().unwrap();
-    assert_eq!(value, "195000".parse().unwrap());
+    // the same hand-worked values as on SQLite
+    assert_hand_worked(&rows);
 
     // C002's deposits grow past the wealth threshold: run #2 records the move
     let dir = env.book("more");

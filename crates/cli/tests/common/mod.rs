@@ -17,6 +17,73 @@ pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book")
 }
 
+/// The fixture book's export as of [`AS_OF`], worked out by hand from
+/// PRODUCT.md 3: (client, column, expected value).
+pub const HAND_WORKED: &[(&str, &str, &str)] = &[
+    ("C001", "aum", "650000.00"),
+    ("C001", "asset_tier", "wealth"),
+    ("C001", "risk_level", "C3"),
+    ("C001", "assessment_status", "expiring"),
+    ("C001", "risk_preference", "balanced"),
+    ("C001", "goal", "balanced"),
+    ("C001", "experience", "intermediate"),
+    ("C001", "lifecycle", "retired"),
+    ("C001", "depth", "comprehensive"),
+    ("C001", "investor_category", "ordinary"),
+    ("C001", "qualified_investor", "false"),
+    ("C001", "churn_risk", "high"),
+    ("C001", "value_decile", "2"),
+    ("C001", "behaviour_risk", "R2"),
+    ("C001", "segment", "wealth-retiree"),
+    ("C002", "aum", "150000.00"),
+    ("C002", "asset_tier", "mass"),
+    ("C002", "risk_level", ""),
+    ("C002", "assessment_status", "missing"),
+    ("C002", "risk_preference", "unknown"),
+    ("C002", "goal", "unknown"),
+    ("C002", "lifecycle", "starter"),
+    ("C002", "depth", "ecosystem"),
+    ("C002", "churn_risk", "low"),
+    ("C002", "behaviour_risk", "R1"),
+    ("C002", "segment", "mass-engaged"),
+    ("C003", "asset_tier", "hnw"),
+    ("C003", "risk_level", "C5"),
+    ("C003", "risk_preference", "aggressive"),
+    ("C003", "goal", "growth"),
+    ("C003", "assessment_status", "valid"),
+    ("C003", "lifecycle", "mature"),
+    ("C003", "investor_category", "professional"),
+    ("C003", "qualified_investor", "true"),
+    ("C003", "private_fund_qualified", "true"),
+    ("C003", "value_decile", "1"),
+    ("C003", "behaviour_risk", "R5"),
+    ("C003", "segment", "hnw-growth"),
+    ("C004", "aum", "30000.00"),
+    ("C004", "assessment_status", "stale"),
+    ("C004", "risk_preference", "conservative"),
+    ("C004", "churn_risk", "medium"),
+    ("C004", "value_decile", "4"),
+    ("C004", "segment", "mass-basic"),
+    ("E01", "asset_tier", "hnw"),
+    ("E01", "lifecycle", ""),
+    ("E01", "investor_category", "professional"),
+    ("E01", "qualified_investor", "true"),
+    ("E01", "segment", "hnw-preserve"),
+    ("E01", "rule_pack", "cn-bank"),
+    ("E01", "as_of", AS_OF),
+    ("C001", "risk_lowest", "false"),
+];
+
+/// Asserts every hand-worked value of the fixture book in an export.
+pub fn assert_hand_worked(rows: &HashMap<String, HashMap<String, String>>) {
+    assert_eq!(rows.len(), 5);
+    for (client, col, want) in HAND_WORKED {
+        assert_eq!(rows[*client][*col], *want, "{client}.{col}");
+    }
+    let value: rust_decimal::Decimal = rows["C003"]["value"].parse().unwrap();
+    assert_eq!(value, "195000".parse().unwrap());
+}
+
 /// Rewrites one file of a book.
 pub fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
     let p = dir.join(file);
