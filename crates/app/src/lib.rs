@@ -19,7 +19,7 @@ use tierwise_classify::{Catalog, Engine, MigrationMatrix};
 use tierwise_domain::{Lang, LocalDateTime};
 use tierwise_questionnaire::Questionnaire;
 use tierwise_rules::Pack;
-use tierwise_store::{RunInfo, Store, StoreError};
+use tierwise_store::{Database, RunInfo, StoreError};
 use tierwise_store_sqlite::SqliteStore;
 use tierwise_suitability::{CheckOutcome, CheckRequest};
 
@@ -126,7 +126,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Opens the store a URL names: `sqlite://PATH` or `postgres://…` (`postgresql://…`).
-pub fn open_store(url: &str) -> AppResult<Box<dyn Store>> {
+pub fn open_store(url: &str) -> AppResult<Box<dyn Database>> {
     if url.starts_with("sqlite:") {
         let path = SqliteStore::path_from_url(url)?;
         if let Some(parent) = path.parent() {
@@ -174,7 +174,7 @@ pub fn load_questionnaires(dir: Option<&Path>) -> AppResult<Vec<Questionnaire>> 
 
 /// The application: a store, the active pack and the questionnaires.
 pub struct App {
-    pub store: Box<dyn Store>,
+    pub store: Box<dyn Database>,
     pub pack: Pack,
     pub questionnaires: Vec<Questionnaire>,
     pub tz: chrono_tz::Tz,
@@ -304,6 +304,7 @@ impl App {
             verdict: outcome.verdict.as_str().to_string(),
             rule_pack: outcome.rule_pack.clone(),
             rule_version: outcome.rule_version.clone(),
+            actor: "cli".into(),
             payload: outcome.audit_json(req).to_string(),
         };
         self.store.record_check(&record)?;

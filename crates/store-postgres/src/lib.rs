@@ -13,6 +13,7 @@
 //! a database URL.
 
 mod codec;
+mod desk;
 mod scan;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};

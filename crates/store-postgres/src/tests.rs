@@ -327,6 +327,7 @@ fn a_check_is_recorded_with_its_audit_event() {
     let mut schemas = Schemas::new(&url);
     let s = schemas.store();
     let check = CheckRecord {
+        actor: "cli".into(),
         client_id: "C1".into(),
         product_id: "P1".into(),
         at: "2025-06-30T10:00:00".into(),

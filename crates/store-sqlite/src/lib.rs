@@ -7,6 +7,7 @@
 //! crate that knows SQLite's SQL.
 
 mod codec;
+mod desk;
 mod scan;
 
 use chrono::NaiveDate;

@@ -25,6 +25,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("{0}")]
     Aborted(String),
+    /// a uniqueness rule refused the write (a taken username, a second sale for one check)
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -122,11 +125,13 @@ pub struct CheckRecord {
     pub verdict: String,
     pub rule_pack: String,
     pub rule_version: String,
+    /// who ran the check (a username, or `cli`)
+    pub actor: String,
     /// the whole input and output, as JSON, so compliance can replay it
     pub payload: String,
 }
 
-/// The database.
+/// The book and the runs.
 pub trait Store: Send + Sync {
     /// Creates or upgrades the schema (idempotent).
     fn migrate(&self) -> StoreResult<()>;
@@ -191,6 +196,17 @@ pub struct BookCounts {
     pub runs: i64,
     pub checks: i64,
 }
+
+pub mod desk;
+pub use desk::{
+    audit_hash, verify_audit, AuditEntry, AuditEvent, AuditQuery, AuditVerification, CheckQuery, CheckRow, ClientQuery,
+    ClientRow, ClientScope, Confirmation, DeskStore, OneTimeLink, RunCount, Sale, Session, User, GENESIS_HASH,
+};
+
+/// A whole database: the book and the runs ([`Store`]) and what the desk
+/// reads and writes ([`DeskStore`]). Every backend is one.
+pub trait Database: Store + DeskStore {}
+impl<T: Store + DeskStore> Database for T {}
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
