@@ -70,10 +70,48 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'explanat
 SELECT create_distributed_table('suitability_checks', 'client_id', colocate_with => 'clients')
 WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'suitability_checks'::regclass);
 
+-- sales (schema version 2): a check's sale, distributed with the check and
+-- its client, so the checks page joins checks and sales shard by shard (on
+-- client_id and check_id). Citus enforces a primary key or UNIQUE constraint
+-- only when it includes the distribution column, so the migration's keys,
+-- (sale_id) and one sale per (check_id), become (client_id, sale_id) and
+-- (client_id, check_id) first. One sale per check still holds: a check has
+-- one client, and the store records a sale only under its check's client.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sales'::regclass) THEN
+        ALTER TABLE sales DROP CONSTRAINT sales_pkey,
+                          ADD CONSTRAINT sales_pkey PRIMARY KEY (client_id, sale_id);
+        ALTER TABLE sales DROP CONSTRAINT sales_one_per_check,
+                          ADD CONSTRAINT sales_one_per_check UNIQUE (client_id, check_id);
+        DROP INDEX sales_by_client; -- the new primary key's prefix
+    END IF;
+END;
+$$;
+SELECT create_distributed_table('sales', 'client_id', colocate_with => 'clients')
+WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sales'::regclass);
+
 -- Left local on the coordinator, on purpose:
 --   audit_events       append-only (its triggers refuse UPDATE, DELETE and
 --                      TRUNCATE), one global order (seq), no client_id, never
 --                      joined with client data; each write stays on one node.
+--   audit_head         the chain's one head row, locked by every append
+--                      (FOR UPDATE) in the writer's transaction: next to
+--                      audit_events, on the node that numbers the events.
+--   users, sessions,   the desk's staff, logins and questionnaire links:
+--   one_time_links     small, read by username or token, never joined with
+--                      client data. A reference table would write every
+--                      login, logout and expiry sweep to every node; a link
+--                      distributed by its client_id would be looked up by
+--                      token on every shard.
+--   run_counts,        the dashboards' counts per run: sums across clients
+--   run_counts_done    (no client_id to distribute by), computed once per
+--                      run by an INSERT … SELECT … GROUP BY that Citus runs
+--                      on the shards and gathers here, adjusted by a
+--                      reclassification in the same transaction as its
+--                      result's shard, and read only here (no query joins
+--                      them with shards, so nothing gains by a copy on every
+--                      node).
 --   schema_migrations  Tierwise's own bookkeeping.
 
 -- What became of each table:

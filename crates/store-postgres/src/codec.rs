@@ -4,7 +4,7 @@
 use crate::db;
 use chrono::{DateTime, Local, Utc};
 use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{FromSql, Type};
+use postgres::types::{FromSql, ToSql, Type};
 use postgres::Row;
 use tierwise_classify::Classification;
 use tierwise_domain::*;
@@ -61,6 +61,24 @@ impl Table {
     pub fn upsert_sql(&self) -> String {
         let cols = self.col_list();
         let dedupe = self.dedupe.join(", ");
+        format!(
+            "INSERT INTO {name} ({cols}) SELECT DISTINCT ON ({dedupe}) {cols} FROM {stage} ORDER BY {dedupe}, seq DESC
+             {conflict}",
+            name = self.name,
+            stage = self.stage(),
+            conflict = self.on_conflict(),
+        )
+    }
+
+    /// Upserts one row, its values bound as `$1`, `$2` … in column order
+    /// (the parameters a `*_params` function gives).
+    pub fn upsert_one_sql(&self) -> String {
+        let values = (1..=self.cols.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        format!("INSERT INTO {} ({}) VALUES ({values}) {}", self.name, self.col_list(), self.on_conflict())
+    }
+
+    /// `ON CONFLICT (key) DO UPDATE` every other column, where it changes.
+    fn on_conflict(&self) -> String {
         let set = self
             .cols
             .iter()
@@ -87,16 +105,17 @@ impl Table {
                     .join(", ")
             };
         format!(
-            "INSERT INTO {name} ({cols}) SELECT DISTINCT ON ({dedupe}) {cols} FROM {stage} ORDER BY {dedupe}, seq DESC
-             ON CONFLICT ({key}) DO UPDATE SET {set} WHERE ({old}) IS DISTINCT FROM ({new})",
+            "ON CONFLICT ({key}) DO UPDATE SET {set} WHERE ({old}) IS DISTINCT FROM ({new})",
             old = side(self.name),
             new = side("excluded"),
-            name = self.name,
-            stage = self.stage(),
             key = self.key.join(", "),
         )
     }
 }
+
+/// A row's values in its table's column order, handed to `f` (a COPY row or
+/// the parameters of a one-row upsert).
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 pub(crate) const ADVISORS: Table = Table {
     name: "advisors",
@@ -143,7 +162,12 @@ pub(crate) const PRODUCTS: Table = Table {
 };
 
 pub(crate) fn copy_product(w: &mut BinaryCopyInWriter, r: &Product) -> Result<(), postgres::Error> {
-    w.write(&[
+    product_params(r, |p| w.write(p))
+}
+
+/// A product's values in `PRODUCTS` column order.
+pub(crate) fn product_params<T>(r: &Product, f: impl FnOnce(Params) -> T) -> T {
+    f(&[
         &r.product_id,
         &r.name,
         &r.category.as_str(),
@@ -331,7 +355,12 @@ pub(crate) const ASSESSMENTS: Table = Table {
 };
 
 pub(crate) fn copy_assessment(w: &mut BinaryCopyInWriter, r: &Assessment) -> Result<(), postgres::Error> {
-    w.write(&[
+    assessment_params(r, |p| w.write(p))
+}
+
+/// An assessment's values in `ASSESSMENTS` column order.
+pub(crate) fn assessment_params<T>(r: &Assessment, f: impl FnOnce(Params) -> T) -> T {
+    f(&[
         &r.client_id,
         &r.assessed_at,
         &r.questionnaire_id,
@@ -361,7 +390,12 @@ pub(crate) const INTERACTIONS: Table = Table {
 };
 
 pub(crate) fn copy_interaction(w: &mut BinaryCopyInWriter, r: &Interaction) -> Result<(), postgres::Error> {
-    w.write(&[&r.client_id, &r.at, &r.channel.as_str(), &r.advisor_id, &r.topic, &r.outcome])
+    interaction_params(r, |p| w.write(p))
+}
+
+/// An interaction's values in `INTERACTIONS` column order.
+pub(crate) fn interaction_params<T>(r: &Interaction, f: impl FnOnce(Params) -> T) -> T {
+    f(&[&r.client_id, &r.at, &r.channel.as_str(), &r.advisor_id, &r.topic, &r.outcome])
 }
 
 /// The results of a run, written with COPY straight into the table.
@@ -395,7 +429,17 @@ pub(crate) fn copy_classification(
     c: &Classification,
     prev: Option<&(String, String)>,
 ) -> Result<(), postgres::Error> {
-    w.write(&[
+    classification_params(run_id, c, prev, |p| w.write(p))
+}
+
+/// A result's values in `CLASSIFICATIONS` column order.
+pub(crate) fn classification_params<T>(
+    run_id: i64,
+    c: &Classification,
+    prev: Option<&(String, String)>,
+    f: impl FnOnce(Params) -> T,
+) -> T {
+    f(&[
         &run_id,
         &c.client_id,
         &c.aum,

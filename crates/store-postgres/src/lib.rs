@@ -19,17 +19,17 @@ mod scan;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, Config, NoTls, Row, Transaction};
+use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use tierwise_classify::{Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client as BookClient, Holding, Interaction, Product, Transaction as Txn};
 use tierwise_store::{
-    BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError, StoreResult,
-    StoredClassification,
+    audit_hash, BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError,
+    StoreResult, StoredClassification,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_desk.sql")];
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 8;
@@ -222,20 +222,35 @@ impl PostgresStore {
     }
 }
 
+/// Appends an event to the hash-chained audit trail, inside the caller's
+/// write transaction: the head row is locked (appends wait for each other
+/// until the transaction ends, so seq has no gaps and each event chains to
+/// the one committed before it), the event numbered, stamped and hashed
+/// after it, and the head moved on. Returns the event's seq.
 pub(crate) fn append_audit(
-    tx: &mut Transaction,
+    c: &mut impl GenericClient,
     actor: &str,
     action: &str,
     subject: &str,
     payload: &str,
 ) -> StoreResult<i64> {
-    let r = tx
-        .query_one(
-            "INSERT INTO audit_events (at, actor, action, subject, payload) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-            &[&Utc::now(), &actor, &action, &subject, &payload],
-        )
-        .map_err(db)?;
-    codec::get(&r, 0)
+    let head = c.query_opt("SELECT seq, hash FROM audit_head FOR UPDATE", &[]).map_err(db)?;
+    let Some(head) = head else {
+        return Err(StoreError::Corrupt("the audit trail has no head (table audit_head is empty)".into()));
+    };
+    let seq = codec::get::<i64>(&head, 0)? + 1;
+    let prev: String = codec::get(&head, 1)?;
+    // stamped under the lock: times follow seq
+    let at = codec::stamp(Utc::now());
+    let hash = audit_hash(&prev, seq, &at, actor, action, subject, payload);
+    c.execute(
+        "INSERT INTO audit_events (seq, at, actor, action, subject, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[&seq, &at, &actor, &action, &subject, &payload, &prev, &hash],
+    )
+    .map_err(db)?;
+    c.execute("UPDATE audit_head SET seq = $1, hash = $2", &[&seq, &hash]).map_err(db)?;
+    Ok(seq)
 }
 
 /// The writes of one import. A table empty when the import first writes to
@@ -489,12 +504,7 @@ impl PgRunWriter<'_> {
             "run_id": run_id, "as_of": self.as_of.to_string(), "rule_pack": self.pack_id,
             "rule_version": self.pack_version, "clients": clients,
         });
-        self.c
-            .execute(
-                "INSERT INTO audit_events (at, actor, action, subject, payload) VALUES ($1, 'system', 'classification.run', $2, $3)",
-                &[&finished, &format!("run:{run_id}"), &payload.to_string()],
-            )
-            .map_err(db)?;
+        append_audit(&mut *self.c, "system", "classification.run", &format!("run:{run_id}"), &payload.to_string())?;
         self.c.batch_execute("COMMIT").map_err(db)?;
         self.open = false;
         Ok(RunInfo {
@@ -552,19 +562,24 @@ impl Drop for PgRunWriter<'_> {
 }
 
 fn run_info(r: &Row) -> StoreResult<RunInfo> {
-    let finished: Option<chrono::DateTime<Utc>> = codec::get(r, 5)?;
+    run_info_at(r, 0)
+}
+
+/// A run from the columns of `RUN_COLS`, starting at column `i`.
+pub(crate) fn run_info_at(r: &Row, i: usize) -> StoreResult<RunInfo> {
+    let finished: Option<chrono::DateTime<Utc>> = codec::get(r, i + 5)?;
     Ok(RunInfo {
-        run_id: codec::get(r, 0)?,
-        as_of: codec::get(r, 1)?,
-        rule_pack: codec::get(r, 2)?,
-        rule_version: codec::get(r, 3)?,
-        started_at: codec::stamp(codec::get(r, 4)?),
+        run_id: codec::get(r, i)?,
+        as_of: codec::get(r, i + 1)?,
+        rule_pack: codec::get(r, i + 2)?,
+        rule_version: codec::get(r, i + 3)?,
+        started_at: codec::stamp(codec::get(r, i + 4)?),
         finished_at: finished.map(codec::stamp).unwrap_or_default(),
-        clients: codec::get(r, 6)?,
+        clients: codec::get(r, i + 6)?,
     })
 }
 
-const RUN_COLS: &str = "run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients";
+pub(crate) const RUN_COLS: &str = "run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients";
 
 impl Store for PostgresStore {
     fn migrate(&self) -> StoreResult<()> {
@@ -799,13 +814,13 @@ impl Store for PostgresStore {
         self.write(|tx| {
             let r = tx
                 .query_one(
-                    "INSERT INTO suitability_checks (client_id, product_id, at, verdict, rule_pack, rule_version, payload, recorded_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING check_id",
-                    &[&check.client_id, &check.product_id, &at, &check.verdict, &check.rule_pack, &check.rule_version, &check.payload, &Utc::now()],
+                    "INSERT INTO suitability_checks (client_id, product_id, at, verdict, rule_pack, rule_version, payload, recorded_at, actor)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING check_id",
+                    &[&check.client_id, &check.product_id, &at, &check.verdict, &check.rule_pack, &check.rule_version, &check.payload, &Utc::now(), &check.actor],
                 )
                 .map_err(db)?;
             let id: i64 = codec::get(&r, 0)?;
-            append_audit(tx, "cli", "suitability.check", &format!("check:{id}"), &check.payload)?;
+            append_audit(tx, &check.actor, "suitability.check", &format!("check:{id}"), &check.payload)?;
             Ok(id)
         })
     }

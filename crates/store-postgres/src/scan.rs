@@ -19,6 +19,9 @@ const HOLDING_SQL: &str = "SELECT client_id, product_id, market_value, as_of FRO
 const TXN_SQL: &str = "SELECT client_id, ts, kind, amount, product_id FROM transactions";
 const ASSESSMENT_SQL: &str =
     "SELECT client_id, questionnaire_id, assessed_at, channel, risk_level, lowest, score, horizon_months, varieties, goal FROM assessments";
+/// `ASSESSMENT_SQL` with the answers as column 10, for the client 360.
+pub(crate) const ASSESSMENT_WITH_ANSWERS_SQL: &str =
+    "SELECT client_id, questionnaire_id, assessed_at, channel, risk_level, lowest, score, horizon_months, varieties, goal, answers FROM assessments";
 
 fn holding(r: &Row, catalog: &Catalog) -> StoreResult<Option<HoldingRow>> {
     let Some(product) = catalog.index_of(get(r, 1)?) else { return Ok(None) };
@@ -35,7 +38,7 @@ fn txn(r: &Row, catalog: &Catalog) -> StoreResult<TxnRow> {
     })
 }
 
-fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
+pub(crate) fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
     let varieties: Option<&str> = get(r, 8)?;
     Ok(AssessmentRow {
         questionnaire_id: get(r, 1)?,
@@ -53,27 +56,38 @@ fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
 }
 
 /// An open portal read a batch of rows at a time.
-struct Fetcher {
+pub(crate) struct Fetcher {
     portal: Portal,
     rows: std::vec::IntoIter<Row>,
     done: bool,
+    fetch: i32,
 }
 
 impl Fetcher {
-    fn open(tx: &mut Transaction, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Fetcher> {
-        let portal = tx.bind(sql, params).map_err(db)?;
-        Ok(Fetcher { portal, rows: Vec::new().into_iter(), done: false })
+    pub(crate) fn open(tx: &mut Transaction, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Fetcher> {
+        Fetcher::open_fetching(tx, sql, params, FETCH)
     }
 
-    fn next(&mut self, tx: &mut Transaction) -> StoreResult<Option<Row>> {
+    /// Like `open`, fetching `fetch` rows per round trip.
+    pub(crate) fn open_fetching(
+        tx: &mut Transaction,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        fetch: i32,
+    ) -> StoreResult<Fetcher> {
+        let portal = tx.bind(sql, params).map_err(db)?;
+        Ok(Fetcher { portal, rows: Vec::new().into_iter(), done: false, fetch })
+    }
+
+    pub(crate) fn next(&mut self, tx: &mut Transaction) -> StoreResult<Option<Row>> {
         if let Some(r) = self.rows.next() {
             return Ok(Some(r));
         }
         if self.done {
             return Ok(None);
         }
-        let rows = tx.query_portal(&self.portal, FETCH).map_err(db)?;
-        self.done = rows.len() < FETCH as usize;
+        let rows = tx.query_portal(&self.portal, self.fetch).map_err(db)?;
+        self.done = rows.len() < self.fetch as usize;
         self.rows = rows.into_iter();
         Ok(self.rows.next())
     }
@@ -218,44 +232,58 @@ pub(crate) fn scan_run(
     // one statement: its own snapshot; rows stream as they are read
     let mut rows = c
         .query_raw(
-            "SELECT k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
-                    k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
-                    k.private_fund_qualified, k.churn_risk, k.value, coalesce(d.value_decile, 0::smallint), k.behaviour_risk,
-                    k.segment, r.rule_pack, r.rule_version, r.as_of, k.prev_asset_tier, k.prev_segment
-             FROM classifications k JOIN classification_runs r ON r.run_id = k.run_id
-             LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
-             WHERE k.run_id = $1 ORDER BY k.client_id",
+            &format!(
+                "SELECT {STORED_COLS} FROM classifications k JOIN classification_runs r ON r.run_id = k.run_id
+                 LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
+                 WHERE k.run_id = $1 ORDER BY k.client_id"
+            ),
             [run_id],
         )
         .map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
-        let row = StoredClassification {
-            client_id: get(&r, 0)?,
-            aum: get(&r, 1)?,
-            asset_tier: get(&r, 2)?,
-            risk_level: get(&r, 3)?,
-            risk_lowest: get(&r, 4)?,
-            assessment_status: get(&r, 5)?,
-            risk_preference: get(&r, 6)?,
-            goal: get(&r, 7)?,
-            experience: get(&r, 8)?,
-            lifecycle: get(&r, 9)?,
-            depth: get(&r, 10)?,
-            investor_category: get(&r, 11)?,
-            qualified_investor: get(&r, 12)?,
-            private_fund_qualified: get(&r, 13)?,
-            churn_risk: get(&r, 14)?,
-            value: get(&r, 15)?,
-            value_decile: decile(get(&r, 16)?)?,
-            behaviour_risk: get(&r, 17)?,
-            segment: get(&r, 18)?,
-            rule_pack: get(&r, 19)?,
-            rule_version: get(&r, 20)?,
-            as_of: get(&r, 21)?,
-            previous_asset_tier: get(&r, 22)?,
-            previous_segment: get(&r, 23)?,
-        };
+        let row = stored_classification(&r)?;
         f(&row)?;
     }
     Ok(())
+}
+
+/// The columns `stored_classification` reads, of `classifications k`,
+/// `classification_runs r` and `value_deciles d`.
+pub(crate) const STORED_COLS: &str =
+    "k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
+     k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
+     k.private_fund_qualified, k.churn_risk, k.value, coalesce(d.value_decile, 0::smallint), k.behaviour_risk,
+     k.segment, r.rule_pack, r.rule_version, r.as_of, k.prev_asset_tier, k.prev_segment";
+
+/// How many columns `STORED_COLS` has.
+pub(crate) const STORED_COL_COUNT: usize = 24;
+
+/// A stored result from the columns of `STORED_COLS`.
+pub(crate) fn stored_classification(r: &Row) -> StoreResult<StoredClassification> {
+    Ok(StoredClassification {
+        client_id: get(r, 0)?,
+        aum: get(r, 1)?,
+        asset_tier: get(r, 2)?,
+        risk_level: get(r, 3)?,
+        risk_lowest: get(r, 4)?,
+        assessment_status: get(r, 5)?,
+        risk_preference: get(r, 6)?,
+        goal: get(r, 7)?,
+        experience: get(r, 8)?,
+        lifecycle: get(r, 9)?,
+        depth: get(r, 10)?,
+        investor_category: get(r, 11)?,
+        qualified_investor: get(r, 12)?,
+        private_fund_qualified: get(r, 13)?,
+        churn_risk: get(r, 14)?,
+        value: get(r, 15)?,
+        value_decile: decile(get(r, 16)?)?,
+        behaviour_risk: get(r, 17)?,
+        segment: get(r, 18)?,
+        rule_pack: get(r, 19)?,
+        rule_version: get(r, 20)?,
+        as_of: get(r, 21)?,
+        previous_asset_tier: get(r, 22)?,
+        previous_segment: get(r, 23)?,
+    })
 }

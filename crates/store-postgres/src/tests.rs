@@ -7,6 +7,7 @@
 use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tierwise_domain::parse_date;
+use tierwise_store::{audit_hash, verify_audit, AuditQuery, CheckQuery, ClientQuery, ClientScope, DeskStore};
 
 fn test_url() -> Option<String> {
     match std::env::var("TIERWISE_TEST_PG_URL") {
@@ -60,6 +61,13 @@ fn conformance_suite() {
 }
 
 #[test]
+fn desk_conformance_suite() {
+    let Some(url) = test_url() else { return };
+    let mut schemas = Schemas::new(&url);
+    tierwise_store::conformance::desk::run_all(&mut || schemas.store());
+}
+
+#[test]
 fn the_audit_trail_refuses_updates_deletes_and_truncation() {
     let Some(url) = test_url() else { return };
     let mut schemas = Schemas::new(&url);
@@ -75,6 +83,120 @@ fn the_audit_trail_refuses_updates_deletes_and_truncation() {
     assert_eq!(n, 2);
 }
 
+/// The table owner can lift the append-only protection and edit or delete
+/// events; the hash chain shows where.
+#[test]
+fn an_edited_or_deleted_audit_event_breaks_the_chain_at_its_seq() {
+    let Some(url) = test_url() else { return };
+    let mut schemas = Schemas::new(&url);
+    let s = schemas.store();
+    for i in 1..=6 {
+        s.audit("tester", "test.event", &format!("subject:{i}"), &format!("{{\"i\":{i}}}")).unwrap();
+    }
+    let v = verify_audit(&s).unwrap();
+    assert_eq!((v.events, v.broken), (6, None));
+    let mut c = s.connect().unwrap();
+    c.batch_execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete").unwrap();
+
+    // an edited payload
+    c.batch_execute("UPDATE audit_events SET payload = '{\"i\":99}' WHERE seq = 3").unwrap();
+    let v = verify_audit(&s).unwrap();
+    let (seq, why) = v.broken.unwrap();
+    assert_eq!(seq, 3, "{why}");
+    assert!(why.contains("changed"), "{why}");
+    c.batch_execute("UPDATE audit_events SET payload = '{\"i\":3}' WHERE seq = 3").unwrap();
+    assert_eq!(verify_audit(&s).unwrap().broken, None, "restored");
+
+    // an edited row, its hash recomputed to match: the next event no longer chains to it
+    let e = s.audit_events(&AuditQuery { before: Some(3), limit: 1, ..Default::default() }).unwrap().remove(0);
+    assert_eq!(e.seq, 2);
+    let forged = audit_hash(&e.prev_hash, e.seq, &e.at, "mallory", &e.action, &e.subject, &e.payload);
+    c.execute("UPDATE audit_events SET actor = 'mallory', hash = $1 WHERE seq = 2", &[&forged]).unwrap();
+    assert_eq!(verify_audit(&s).unwrap().broken.map(|b| b.0), Some(3));
+    c.execute("UPDATE audit_events SET actor = $1, hash = $2 WHERE seq = 2", &[&e.actor, &e.hash]).unwrap();
+    assert_eq!(verify_audit(&s).unwrap().broken, None);
+
+    // a middle event deleted
+    c.batch_execute("DELETE FROM audit_events WHERE seq = 4").unwrap();
+    let (seq, why) = verify_audit(&s).unwrap().broken.unwrap();
+    assert_eq!(seq, 4, "{why}");
+    assert!(why.contains("missing"), "{why}");
+
+    // the newest event deleted (the head still names it)
+    let s2 = schemas.store();
+    for i in 1..=3 {
+        s2.audit("tester", "test.event", &format!("subject:{i}"), "{}").unwrap();
+    }
+    let mut c2 = s2.connect().unwrap();
+    c2.batch_execute(
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete;
+         DELETE FROM audit_events WHERE seq = 3",
+    )
+    .unwrap();
+    let v = verify_audit(&s2).unwrap();
+    assert_eq!(v.events, 2);
+    assert_eq!(v.broken.map(|b| b.0), Some(3));
+}
+
+/// A database of version 1 with audit events (seq from an identity, with a
+/// hole a rolled-back transaction left) is chained by the migration.
+#[test]
+fn the_migration_chains_the_audit_events_of_version_1() {
+    let Some(url) = test_url() else { return };
+    let mut schemas = Schemas::new(&url);
+    let name = schemas.fresh_name();
+    let mut c = postgres::Client::connect(&url, NoTls).unwrap();
+    c.batch_execute(&format!("CREATE SCHEMA {0}; SET search_path TO {0}", quote_ident(&name))).unwrap();
+    c.batch_execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .unwrap();
+    c.batch_execute(MIGRATIONS[0]).unwrap();
+    c.batch_execute("INSERT INTO schema_migrations (version) VALUES (1)").unwrap();
+    let insert =
+        "INSERT INTO audit_events (at, actor, action, subject, payload) VALUES (now(), $1, 'test.v1', $2, '{}')";
+    c.execute(insert, &[&"cli", &"one"]).unwrap();
+    {
+        let mut tx = c.transaction().unwrap();
+        tx.execute(insert, &[&"cli", &"rolled back"]).unwrap();
+        tx.rollback().unwrap();
+    }
+    c.execute(insert, &[&"维护", &"两"]).unwrap();
+    c.execute(insert, &[&"cli", &"three"]).unwrap();
+    let seqs: Vec<i64> =
+        c.query("SELECT seq FROM audit_events ORDER BY seq", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(seqs, [1, 3, 4]);
+
+    let s = PostgresStore::open_in_schema(&url, &name).unwrap();
+    let events = s.audit_events(&AuditQuery::default()).unwrap();
+    let subjects: Vec<(i64, &str)> = events.iter().map(|e| (e.seq, e.subject.as_str())).collect();
+    assert_eq!(subjects, [(3, "three"), (2, "两"), (1, "one")]);
+    assert_eq!(s.audit_head().unwrap(), Some((3, events[0].hash.clone())));
+    for e in &events {
+        chrono::DateTime::parse_from_rfc3339(&e.at).unwrap();
+    }
+    let v = verify_audit(&s).unwrap();
+    assert_eq!((v.events, v.broken), (3, None));
+    // and the chain goes on from there
+    assert_eq!(s.audit("cli", "test.v2", "four", "{}").unwrap(), 4);
+    assert_eq!(verify_audit(&s).unwrap().broken, None);
+    // still append-only
+    let e = s.connect().unwrap().batch_execute("UPDATE audit_events SET actor = 'x'").unwrap_err();
+    assert!(db(e).to_string().contains("append-only"));
+}
+
+#[test]
+fn a_prefix_ends_where_its_last_character_moves_on() {
+    use crate::desk::prefix_end;
+    assert_eq!(prefix_end("王").as_deref(), Some("玌"));
+    assert_eq!(prefix_end("a_b").as_deref(), Some("a_c"));
+    assert_eq!(prefix_end("%").as_deref(), Some("&"));
+    assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+    assert_eq!(prefix_end("\u{D7FF}").as_deref(), Some("\u{E000}"));
+    assert_eq!(prefix_end("\u{10FFFF}"), None);
+    assert_eq!(prefix_end(""), None);
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let Some(url) = test_url() else { return };
@@ -83,7 +205,7 @@ fn a_newer_schema_is_refused() {
     let schema = s.schema().unwrap().to_string();
     s.connect().unwrap().batch_execute("INSERT INTO schema_migrations (version) VALUES (99)").unwrap();
     let e = PostgresStore::open_in_schema(&url, &schema).unwrap_err();
-    assert!(matches!(e, StoreError::SchemaTooNew { found: 99, known: 1 }), "{e}");
+    assert!(matches!(e, StoreError::SchemaTooNew { found: 99, known: 2 }), "{e}");
 }
 
 #[test]
@@ -95,7 +217,7 @@ fn migrating_twice_changes_nothing() {
     let schema = s.schema().unwrap().to_string();
     let again = PostgresStore::open_in_schema(&url, &schema).unwrap();
     let n: i64 = again.connect().unwrap().query_one("SELECT count(*) FROM schema_migrations", &[]).unwrap().get(0);
-    assert_eq!(n, 1);
+    assert_eq!(n, MIGRATIONS.len() as i64);
 }
 
 #[test]
@@ -361,4 +483,135 @@ fn urls_other_than_postgres_are_refused_and_passwords_are_never_shown() {
         "postgres://app@db/tw?password=***&sslmode=disable"
     );
     assert_eq!(redact("postgres://db/tw"), "postgres://db/tw");
+}
+
+/// Times the desk's queries on a generated book (not part of the suite):
+/// `TIERWISE_TEST_PG_URL=… TIERWISE_BENCH_PG_SCHEMA=<a schema with a book,
+/// two runs, checks and audit events> cargo test --release -p
+/// tierwise-store-postgres desk_queries_at_scale -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn desk_queries_at_scale() {
+    let Some(url) = test_url() else { return };
+    let Ok(schema) = std::env::var("TIERWISE_BENCH_PG_SCHEMA") else {
+        eprintln!("skipped: TIERWISE_BENCH_PG_SCHEMA not set");
+        return;
+    };
+    let s = &PostgresStore::open_in_schema(&url, &schema).unwrap();
+    let run = s.latest_run().unwrap().unwrap().run_id;
+    let first = s.list_clients(&ClientQuery { run_id: Some(run), limit: 1, ..Default::default() }).unwrap();
+    let mid = s
+        .list_clients(&ClientQuery { run_id: Some(run), limit: 1, after: Some("C05".into()), ..Default::default() })
+        .unwrap();
+    let c = s.client(&mid[0].client_id).unwrap().unwrap();
+    let (advisor, branch) = (c.advisor_id.clone().unwrap(), c.branch_id.clone().unwrap());
+    let name = c.name.clone().unwrap();
+    let surname: String = name.chars().take(1).collect();
+    let two: String = name.chars().take(2).collect();
+    let phone = c.phone.clone().unwrap();
+    eprintln!("book: first {}, client {} of {advisor} in {branch}, {name}", first[0].client_id, c.client_id);
+
+    let time = |label: &str, f: &mut dyn FnMut() -> usize| {
+        let mut best = f64::MAX;
+        let mut n = 0;
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            n = f();
+            best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        eprintln!("{best:>9.2} ms  {n:>7} rows  {label}");
+    };
+    let base = ClientQuery { run_id: Some(run), limit: 50, ..Default::default() };
+    let list = |q: ClientQuery| move || s.list_clients(&q).unwrap().len();
+    time("clients: first page", &mut list(base.clone()));
+    time("clients: a page in the middle", &mut list(ClientQuery { after: Some(c.client_id.clone()), ..base.clone() }));
+    time(
+        "clients: advisor scope",
+        &mut list(ClientQuery { scope: ClientScope::Advisor(advisor.clone()), ..base.clone() }),
+    );
+    time(
+        "clients: branch scope",
+        &mut list(ClientQuery { scope: ClientScope::Branch(branch.clone()), ..base.clone() }),
+    );
+    time("clients: tier hnw", &mut list(ClientQuery { asset_tier: Some("hnw".into()), ..base.clone() }));
+    time(
+        "clients: branch scope, tier hnw",
+        &mut list(ClientQuery {
+            scope: ClientScope::Branch(branch.clone()),
+            asset_tier: Some("hnw".into()),
+            ..base.clone()
+        }),
+    );
+    time(
+        "clients: advisor scope, segment hnw-growth",
+        &mut list(ClientQuery {
+            scope: ClientScope::Advisor(advisor.clone()),
+            segment: Some("hnw-growth".into()),
+            ..base.clone()
+        }),
+    );
+    time("clients: above tolerance", &mut list(ClientQuery { above_tolerance: true, ..base.clone() }));
+    time(
+        "clients: branch scope, hnw, above tolerance",
+        &mut list(ClientQuery {
+            scope: ClientScope::Branch(branch.clone()),
+            asset_tier: Some("hnw".into()),
+            above_tolerance: true,
+            ..base.clone()
+        }),
+    );
+    time("clients: a tier no client has", &mut list(ClientQuery { asset_tier: Some("none".into()), ..base.clone() }));
+    time("clients: search a surname", &mut list(ClientQuery { search: Some(surname), ..base.clone() }));
+    time("clients: search two characters", &mut list(ClientQuery { search: Some(two), ..base.clone() }));
+    time("clients: search a phone", &mut list(ClientQuery { search: Some(phone), ..base.clone() }));
+    time("clients: search an id", &mut list(ClientQuery { search: Some(c.client_id.clone()), ..base.clone() }));
+    time("clients: no run", &mut list(ClientQuery { run_id: None, ..base.clone() }));
+    time("client_in_scope", &mut || {
+        usize::from(s.client_in_scope(&c.client_id, &ClientScope::Branch(branch.clone())).unwrap())
+    });
+    time("client_history", &mut || s.client_history(&c.client_id).unwrap().len());
+    time("client_assessments", &mut || s.client_assessments(&c.client_id).unwrap().len());
+    time("client_interactions", &mut || s.client_interactions(&c.client_id, 20).unwrap().len());
+
+    let checks = |q: CheckQuery| move || s.checks(&q).unwrap().len();
+    time("checks: newest", &mut checks(CheckQuery::default()));
+    time("checks: warn", &mut checks(CheckQuery { verdict: Some("warn".into()), ..Default::default() }));
+    time("checks: confirmed sales", &mut checks(CheckQuery { confirmed_only: true, ..Default::default() }));
+    time(
+        "checks: advisor scope",
+        &mut checks(CheckQuery { scope: ClientScope::Advisor(advisor.clone()), ..Default::default() }),
+    );
+    time(
+        "checks: branch scope",
+        &mut checks(CheckQuery { scope: ClientScope::Branch(branch.clone()), ..Default::default() }),
+    );
+    time("checks: one client", &mut checks(CheckQuery { client_id: Some(c.client_id.clone()), ..Default::default() }));
+    let newest = s.checks(&CheckQuery { limit: 1, ..Default::default() }).unwrap()[0].check_id;
+    time("check(id)", &mut || usize::from(s.check(newest / 2).unwrap().is_some()));
+
+    let audit = |q: AuditQuery| move || s.audit_events(&q).unwrap().len();
+    time("audit: newest", &mut audit(AuditQuery::default()));
+    time("audit: page in the middle", &mut audit(AuditQuery { before: Some(500_000), ..Default::default() }));
+    time("audit: an actor", &mut audit(AuditQuery { actor: Some("admin".into()), ..Default::default() }));
+    time("audit: action prefix user.", &mut audit(AuditQuery { action: Some("user.".into()), ..Default::default() }));
+    time(
+        "audit: action prefix suitability",
+        &mut audit(AuditQuery { action: Some("suitability".into()), ..Default::default() }),
+    );
+    time("audit: a subject", &mut audit(AuditQuery { subject: Some("check:4242".into()), ..Default::default() }));
+    time(
+        "audit: a day",
+        &mut audit(AuditQuery {
+            from: Some("2025-07-05T00:00:00".into()),
+            to: Some("2025-07-06T00:00:00".into()),
+            ..Default::default()
+        }),
+    );
+    let t = std::time::Instant::now();
+    let n = s.run_counts(run).unwrap().len();
+    eprintln!("{:>9.2} ms  {n:>7} rows  run_counts (first call: computed)", t.elapsed().as_secs_f64() * 1000.0);
+    time("run_counts (kept)", &mut || s.run_counts(run).unwrap().len());
+    let t = std::time::Instant::now();
+    let v = verify_audit(s).unwrap();
+    eprintln!("{:>9.2} ms  {:>7} events  verify_audit ({:?})", t.elapsed().as_secs_f64() * 1000.0, v.events, v.broken);
 }

@@ -21,7 +21,17 @@ use tierwise_store::{
     StoredClassification,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+/// One schema version: its SQL, then what only the program can do (in the
+/// same transaction).
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&Connection) -> StoreResult<()>>,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration { sql: include_str!("../migrations/0001_init.sql"), then: None },
+    Migration { sql: include_str!("../migrations/0002_desk.sql"), then: Some(desk::chain_existing_audit) },
+];
 
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
@@ -35,6 +45,48 @@ pub(crate) fn now() -> String {
 /// A SQLite database file.
 pub struct SqliteStore {
     path: PathBuf,
+    /// idle connections, reused so that a request does not pay for opening
+    /// the file and warming a cache (the desk's reads are sub-millisecond)
+    pool: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// How many idle connections are kept.
+const POOL_SIZE: usize = 16;
+
+/// A connection borrowed from the pool; it goes back when dropped, unless a
+/// transaction was left open.
+pub(crate) struct Pooled<'s> {
+    conn: Option<Connection>,
+    store: &'s SqliteStore,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Some until drop
+        self.conn.as_ref().unwrap_or_else(|| unreachable!("a pooled connection is taken only on drop"))
+    }
+}
+
+impl Pooled<'_> {
+    /// The connection itself, not returned to the pool.
+    pub(crate) fn into_inner(mut self) -> Connection {
+        self.conn.take().unwrap_or_else(|| unreachable!("a pooled connection is taken only once"))
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if c.is_autocommit() {
+                if let Ok(mut pool) = self.store.pool.lock() {
+                    if pool.len() < POOL_SIZE {
+                        pool.push(c);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -46,7 +98,7 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        let s = SqliteStore { path: path.to_path_buf() };
+        let s = SqliteStore { path: path.to_path_buf(), pool: std::sync::Mutex::new(Vec::new()) };
         s.migrate()?;
         Ok(s)
     }
@@ -67,7 +119,17 @@ impl SqliteStore {
         &self.path
     }
 
-    pub(crate) fn connect(&self) -> StoreResult<Connection> {
+    /// A connection from the pool (or a new one).
+    pub(crate) fn connect(&self) -> StoreResult<Pooled<'_>> {
+        let idle = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let conn = match idle {
+            Some(c) => c,
+            None => self.open_connection()?,
+        };
+        Ok(Pooled { conn: Some(conn), store: self })
+    }
+
+    fn open_connection(&self) -> StoreResult<Connection> {
         let c = Connection::open(&self.path).map_err(db)?;
         c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
         c.execute_batch(
@@ -83,13 +145,13 @@ impl SqliteStore {
     /// A connection for one large write transaction (an import): a
     /// bigger page cache keeps SQLite from spilling half-built B-trees to the WAL.
     pub(crate) fn connect_bulk(&self) -> StoreResult<Connection> {
-        let c = self.connect()?;
+        let c = self.open_connection()?;
         c.execute_batch("PRAGMA cache_size = -262144;").map_err(db)?;
         Ok(c)
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committing on `Ok(true)`.
-    fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committing when it returns `Ok`.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let c = self.connect()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         match f(&c) {
@@ -105,6 +167,9 @@ impl SqliteStore {
     }
 }
 
+/// Appends an event to the audit trail, chained to the newest one; returns
+/// its seq. Call it inside the write transaction of the change it records:
+/// `BEGIN IMMEDIATE` serialises writers, so the head read here is the head.
 pub(crate) fn append_audit(
     c: &Connection,
     actor: &str,
@@ -112,14 +177,34 @@ pub(crate) fn append_audit(
     subject: &str,
     payload: &str,
 ) -> StoreResult<i64> {
-    c.prepare_cached("INSERT INTO audit_events (at, actor, action, subject, payload) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .and_then(|mut s| s.execute(params![now(), actor, action, subject, payload]))
+    let head: Option<(i64, String)> = c
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(db)?;
-    Ok(c.last_insert_rowid())
+    let (seq, prev_hash) = match head {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, tierwise_store::GENESIS_HASH.to_string()),
+    };
+    let at = now();
+    let hash = tierwise_store::audit_hash(&prev_hash, seq, &at, actor, action, subject, payload);
+    c.prepare_cached(
+        "INSERT INTO audit_events (seq, at, actor, action, subject, payload, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| s.execute(params![seq, at, actor, action, subject, payload, prev_hash, hash]))
+    .map_err(db)?;
+    c.prepare_cached(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .and_then(|mut s| s.execute(params![seq, hash]))
+    .map_err(db)?;
+    Ok(seq)
 }
 
-struct Sink<'c> {
-    c: &'c Connection,
+/// The import's writes; the desk reuses them for its single-row edits.
+pub(crate) struct Sink<'c> {
+    pub(crate) c: &'c Connection,
 }
 
 impl ImportSink for Sink<'_> {
@@ -327,15 +412,20 @@ impl Drop for SqliteRunWriter {
 }
 
 fn run_info(r: &rusqlite::Row) -> rusqlite::Result<RunInfo> {
-    let as_of: String = r.get(1)?;
+    run_info_at(r, 0)
+}
+
+/// A run from the columns of `RUN_COLS` starting at `o`.
+pub(crate) fn run_info_at(r: &rusqlite::Row, o: usize) -> rusqlite::Result<RunInfo> {
+    let as_of: String = r.get(o + 1)?;
     Ok(RunInfo {
-        run_id: r.get(0)?,
+        run_id: r.get(o)?,
         as_of: NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap_or_default(),
-        rule_pack: r.get(2)?,
-        rule_version: r.get(3)?,
-        started_at: r.get(4)?,
-        finished_at: r.get(5)?,
-        clients: r.get(6)?,
+        rule_pack: r.get(o + 2)?,
+        rule_version: r.get(o + 3)?,
+        started_at: r.get(o + 4)?,
+        finished_at: r.get(o + 5)?,
+        clients: r.get(o + 6)?,
     })
 }
 
@@ -352,7 +442,10 @@ impl Store for SqliteStore {
                 return Err(StoreError::SchemaTooNew { found: v, known });
             }
             for (i, m) in MIGRATIONS.iter().enumerate().skip(v as usize) {
-                c.execute_batch(m).map_err(db)?;
+                c.execute_batch(m.sql).map_err(db)?;
+                if let Some(then) = m.then {
+                    then(&c)?;
+                }
                 c.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(db)?;
             }
             Ok(())
@@ -442,9 +535,9 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
-        let ranges = scan::split(&self.connect()?, parts)?;
+        let ranges = scan::split(&*self.connect()?, parts)?;
         if ranges.len() == 1 {
-            return scan::scan_books(&self.connect()?, catalog, chunk, &ranges[0], f);
+            return scan::scan_books(&*self.connect()?, catalog, chunk, &ranges[0], f);
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScannedClient>>(2 * ranges.len());
         std::thread::scope(|s| {
@@ -508,7 +601,7 @@ impl Store for SqliteStore {
             }
         };
         Ok(Box::new(SqliteRunWriter {
-            c,
+            c: c.into_inner(),
             run_id,
             as_of,
             pack_id: pack_id.to_string(),
@@ -587,13 +680,13 @@ impl Store for SqliteStore {
     fn record_check(&self, check: &CheckRecord) -> StoreResult<i64> {
         self.write(|c| {
             c.execute(
-                "INSERT INTO suitability_checks (client_id, product_id, at, verdict, rule_pack, rule_version, payload, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![check.client_id, check.product_id, check.at, check.verdict, check.rule_pack, check.rule_version, check.payload, now()],
+                "INSERT INTO suitability_checks (client_id, product_id, at, verdict, rule_pack, rule_version, payload, recorded_at, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![check.client_id, check.product_id, check.at, check.verdict, check.rule_pack, check.rule_version, check.payload, now(), check.actor],
             )
             .map_err(db)?;
             let id = c.last_insert_rowid();
-            append_audit(c, "cli", "suitability.check", &format!("check:{id}"), &check.payload)?;
+            append_audit(c, &check.actor, "suitability.check", &format!("check:{id}"), &check.payload)?;
             Ok(id)
         })
     }

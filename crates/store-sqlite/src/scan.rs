@@ -253,53 +253,64 @@ pub(crate) fn one_book(c: &Connection, client_id: &str, catalog: &Catalog) -> St
     Ok(Some(book))
 }
 
+/// The columns of a stored result (`classifications k`, its run `r` and its
+/// decile `d`), in the order [`stored_from`] reads them.
+pub(crate) const STORED_COLS: &str =
+    "k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
+     k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
+     k.private_fund_qualified, k.churn_risk, k.value, coalesce(d.value_decile, 0), k.behaviour_risk, k.segment,
+     r.rule_pack, r.rule_version, r.as_of, k.prev_asset_tier, k.prev_segment";
+/// How many columns [`STORED_COLS`] has.
+pub(crate) const STORED_COLUMNS: usize = 24;
+
+/// A stored result from the columns of [`STORED_COLS`].
+pub(crate) fn stored_from(r: &Row) -> StoreResult<StoredClassification> {
+    let s = |i: usize| -> StoreResult<String> { r.get::<_, String>(i).map_err(db) };
+    let b = |i: usize| -> StoreResult<bool> { r.get::<_, bool>(i).map_err(db) };
+    Ok(StoredClassification {
+        client_id: s(0)?,
+        aum: dec(&s(1)?)?,
+        asset_tier: s(2)?,
+        risk_level: s(3)?,
+        risk_lowest: b(4)?,
+        assessment_status: s(5)?,
+        risk_preference: s(6)?,
+        goal: s(7)?,
+        experience: s(8)?,
+        lifecycle: s(9)?,
+        depth: s(10)?,
+        investor_category: s(11)?,
+        qualified_investor: b(12)?,
+        private_fund_qualified: b(13)?,
+        churn_risk: s(14)?,
+        value: dec(&s(15)?)?,
+        value_decile: r.get(16).map_err(db)?,
+        behaviour_risk: s(17)?,
+        segment: s(18)?,
+        rule_pack: s(19)?,
+        rule_version: s(20)?,
+        as_of: date(&s(21)?)?,
+        previous_asset_tier: r.get(22).map_err(db)?,
+        previous_segment: r.get(23).map_err(db)?,
+    })
+}
+
 pub(crate) fn scan_run(
     c: &Connection,
     run_id: i64,
     f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let mut st = c
-        .prepare(
-            "SELECT k.client_id, k.aum, k.asset_tier, k.risk_level, k.risk_lowest, k.assessment_status, k.risk_preference,
-                    k.goal, k.experience, k.lifecycle, k.depth, k.investor_category, k.qualified_investor,
-                    k.private_fund_qualified, k.churn_risk, k.value, coalesce(d.value_decile, 0), k.behaviour_risk, k.segment,
-                    r.rule_pack, r.rule_version, r.as_of, k.prev_asset_tier, k.prev_segment
+        .prepare(&format!(
+            "SELECT {STORED_COLS}
              FROM classifications k JOIN classification_runs r ON r.run_id = k.run_id
              LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
-             WHERE k.run_id = ?1 ORDER BY k.client_id",
-        )
+             WHERE k.run_id = ?1 ORDER BY k.client_id"
+        ))
         .map_err(db)?;
     let mut rows = st.query([run_id]).map_err(db)?;
     while let Some(r) = rows.next().map_err(db)? {
-        let s = |i: usize| -> StoreResult<String> { r.get::<_, String>(i).map_err(db) };
-        let b = |i: usize| -> StoreResult<bool> { r.get::<_, bool>(i).map_err(db) };
-        let row = StoredClassification {
-            client_id: s(0)?,
-            aum: dec(&s(1)?)?,
-            asset_tier: s(2)?,
-            risk_level: s(3)?,
-            risk_lowest: b(4)?,
-            assessment_status: s(5)?,
-            risk_preference: s(6)?,
-            goal: s(7)?,
-            experience: s(8)?,
-            lifecycle: s(9)?,
-            depth: s(10)?,
-            investor_category: s(11)?,
-            qualified_investor: b(12)?,
-            private_fund_qualified: b(13)?,
-            churn_risk: s(14)?,
-            value: dec(&s(15)?)?,
-            value_decile: r.get(16).map_err(db)?,
-            behaviour_risk: s(17)?,
-            segment: s(18)?,
-            rule_pack: s(19)?,
-            rule_version: s(20)?,
-            as_of: date(&s(21)?)?,
-            previous_asset_tier: r.get(22).map_err(db)?,
-            previous_segment: r.get(23).map_err(db)?,
-        };
-        f(&row)?;
+        f(&stored_from(r)?)?;
     }
     Ok(())
 }

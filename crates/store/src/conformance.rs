@@ -4,6 +4,8 @@
 //! function with a fresh, empty, migrated store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod desk;
+
 use crate::*;
 use rust_decimal::Decimal;
 use tierwise_domain::*;

@@ -87,15 +87,19 @@ pub struct AuditVerification {
     pub broken: Option<(i64, String)>,
 }
 
-/// Walks the whole trail in order: sequence without gaps, each event
-/// chained to the previous one, each hash recomputed, and the stored head
-/// (the newest event the database says it has) reached.
+/// Walks the trail in order up to the head the writer recorded (read
+/// first, so events appended meanwhile do not count): sequence without
+/// gaps, each event chained to the previous one, each hash recomputed, and
+/// the head reached.
 pub fn verify_audit(store: &dyn DeskStore) -> StoreResult<AuditVerification> {
+    let head = store.audit_head()?;
+    // without a head row, every stored event is checked (and any is a break)
+    let last = head.as_ref().map_or(i64::MAX, |(seq, _)| *seq);
     let mut expected_seq = 1i64;
     let mut prev = GENESIS_HASH.to_string();
     let mut broken: Option<(i64, String)> = None;
     store.scan_audit(&mut |e| {
-        if broken.is_some() {
+        if broken.is_some() || e.seq > last {
             return Ok(());
         }
         if e.seq != expected_seq {
@@ -117,9 +121,14 @@ pub fn verify_audit(store: &dyn DeskStore) -> StoreResult<AuditVerification> {
     })?;
     let events = expected_seq - 1;
     if broken.is_none() {
-        if let Some((seq, hash)) = store.audit_head()? {
-            if seq != events || hash != prev {
+        if head.is_none() && events > 0 {
+            broken = Some((events, "the record of the newest event (the head) is missing".into()));
+        }
+        if let Some((seq, hash)) = &head {
+            if *seq != events {
                 broken = Some((events + 1, format!("the trail ends at event {events} but event {seq} was written")));
+            } else if *hash != prev {
+                broken = Some((events, "the newest event is not the one the writer recorded".into()));
             }
         }
     }
