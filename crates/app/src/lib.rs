@@ -6,7 +6,9 @@
 //! rule pack and questionnaires, and drives the pure engines. It knows
 //! neither HTTP nor the terminal: progress is reported through callbacks.
 
+pub mod access;
 mod batch;
+pub mod desk;
 mod export;
 
 pub use batch::{in_pack_order, BatchOutcome, Progress};
@@ -46,12 +48,25 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Aborted(String),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("too many failed sign-ins: wait 15 minutes")]
+    TooManyAttempts,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("this link is unknown, expired or already used")]
+    LinkInvalid,
 }
 
 impl AppError {
     /// A stable code for translation and the API.
     pub fn code(&self) -> &'static str {
         match self {
+            AppError::Store(StoreError::Conflict(_)) => "conflict",
             AppError::Store(_) => "store",
             AppError::Pack(_) => "rule_pack",
             AppError::Questionnaire { .. } => "questionnaire",
@@ -62,6 +77,12 @@ impl AppError {
             AppError::TimeZone(_) => "time_zone",
             AppError::Io(_) => "io",
             AppError::Aborted(_) => "aborted",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::TooManyAttempts => "too_many_attempts",
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::LinkInvalid => "link_invalid",
         }
     }
 }
@@ -178,6 +199,10 @@ pub struct App {
     pub pack: Pack,
     pub questionnaires: Vec<Questionnaire>,
     pub tz: chrono_tz::Tz,
+    /// a folder of pack files overriding the built-in ones by name
+    pub packs_dir: Option<PathBuf>,
+    /// failed sign-ins, per username and address
+    pub limiter: access::LoginLimiter,
 }
 
 /// Counts and migrations of a run or a simulation.
@@ -196,7 +221,14 @@ impl App {
         let (pack, _) = tierwise_rules::load(&cfg.pack, cfg.packs_dir.as_deref())?;
         let questionnaires = load_questionnaires(cfg.questionnaires_dir.as_deref())?;
         let store = open_store(&cfg.db_url)?;
-        Ok(App { store, pack, questionnaires, tz })
+        Ok(App {
+            store,
+            pack,
+            questionnaires,
+            tz,
+            packs_dir: cfg.packs_dir.clone(),
+            limiter: access::LoginLimiter::default(),
+        })
     }
 
     /// Today in the institution's time zone.
@@ -291,24 +323,7 @@ impl App {
         let catalog = self.catalog()?;
         let product =
             catalog.by_id(&req.product_id).cloned().ok_or_else(|| AppError::UnknownProduct(req.product_id.clone()))?;
-        let book = self
-            .store
-            .client_book(&req.client_id, &catalog)?
-            .ok_or_else(|| AppError::UnknownClient(req.client_id.clone()))?;
-        let engine = self.engine(&self.pack);
-        let outcome = tierwise_suitability::check(&engine, &book, &catalog, &product, req, lang);
-        let record = tierwise_store::CheckRecord {
-            client_id: req.client_id.clone(),
-            product_id: req.product_id.clone(),
-            at: tierwise_domain::dates::format_timestamp(&req.at),
-            verdict: outcome.verdict.as_str().to_string(),
-            rule_pack: outcome.rule_pack.clone(),
-            rule_version: outcome.rule_version.clone(),
-            actor: "cli".into(),
-            payload: outcome.audit_json(req).to_string(),
-        };
-        self.store.record_check(&record)?;
-        Ok(outcome)
+        Ok(self.check_as("cli", &catalog, &product, req, lang)?.1)
     }
 }
 

@@ -100,6 +100,47 @@ enum Command {
     Explain { client: String },
     /// Create or upgrade the database schema
     Migrate,
+    /// Staff accounts
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// The audit trail
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a member of staff (the password is read from --password, or
+    /// TIERWISE_USER_PASSWORD, or the first line of standard input)
+    Add {
+        username: String,
+        /// advisor | team_lead | compliance | operations | admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// the advisor record an advisor account serves as
+        #[arg(long)]
+        advisor: Option<String>,
+        /// the branch a team lead leads
+        #[arg(long)]
+        branch: Option<String>,
+        /// may read unmasked PII (default: advisors and compliance)
+        #[arg(long)]
+        pii: Option<bool>,
+        #[arg(long, env = "TIERWISE_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the hash chain of the audit trail; exit 1 when it is broken
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +244,53 @@ fn run(cli: Cli) -> Result<i32> {
     let cfg = cli.config();
     match cli.command {
         Command::Serve { addr, demo } => serve(&cfg, &addr, demo, lang),
+        Command::User { cmd: UserCmd::Add { username, role, name, advisor, branch, pii, password } } => {
+            let app = App::open(&cfg)?;
+            app.store.migrate()?;
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let id = app.create_user(
+                None,
+                &tierwise_app::desk::NewUser {
+                    username: username.clone(),
+                    display_name: name.unwrap_or_default(),
+                    role,
+                    advisor_id: advisor,
+                    branch_id: branch,
+                    password,
+                    can_view_pii: pii,
+                },
+            )?;
+            println!("{} {username} (#{id})", output::t(lang, "已添加用户", "added user"));
+            Ok(0)
+        }
+        Command::Audit { cmd: AuditCmd::Verify } => {
+            let app = App::open(&cfg)?;
+            app.store.migrate()?;
+            let v = app.verify_audit(None)?;
+            match &v.broken {
+                None => {
+                    println!(
+                        "{}: {} {} · head {}",
+                        output::t(lang, "审计链完整", "audit trail intact"),
+                        v.events,
+                        output::t(lang, "条事件", "events"),
+                        v.head
+                    );
+                    Ok(0)
+                }
+                Some((seq, why)) => {
+                    println!("{}: #{seq}: {why}", output::t(lang, "审计链已被篡改", "audit trail BROKEN at event"));
+                    Ok(1)
+                }
+            }
+        }
         Command::Import { dir } => {
             let app = App::open(&cfg)?;
             import(&app, &dir, lang)
@@ -565,19 +653,20 @@ fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
         }
         classify(&app, app.today(), lang)?;
     }
+    let logins = if demo { app.ensure_demo_users()? } else { Vec::new() };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
         println!("Tierwise {} http://{local}/", output::t(lang, "已启动：", "is running at"));
-        println!(
-            "{}",
-            output::t(
-                lang,
-                "演示登录：本版本仅提供总览页面，无需登录（用户与角色随 Web 应用提供）。",
-                "demo logins: this version serves the overview page without login (users and roles arrive with the web application)."
-            )
-        );
+        for (user, role) in &logins {
+            println!(
+                "  {}: {user} / {}  ({role})",
+                output::t(lang, "演示登录", "demo login"),
+                tierwise_app::desk::DEMO_PASSWORD
+            );
+        }
+        println!("  API: http://{local}/api/docs");
         tierwise_web::serve(Arc::new(app), listener).await?;
         Ok::<_, anyhow::Error>(())
     })?;

@@ -309,20 +309,83 @@ fn serve_demo_fills_an_empty_database_and_answers() {
             break line[i + 7..].trim_end_matches('/').to_string();
         }
     };
-    let get = |path: &str| -> String {
+    // the demo logins, one per role, follow the URL
+    let mut logins = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("API:") {
+            break;
+        }
+        if let Some((_, rest)) = line.split_once("demo login: ") {
+            logins.push(rest.split_whitespace().next().unwrap().to_string());
+        }
+    }
+    let send = |method: &str, path: &str, headers: &str, body: &str| -> String {
         let mut s = std::net::TcpStream::connect(&url).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
-        body
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
     };
-    let health = get("/healthz");
-    let page = get("/?lang=en");
-    let api = get("/api/v1/overview");
+    let health = send("GET", "/healthz", "", "");
+    let page = send("GET", "/", "", "");
+    let login = send("POST", "/api/v1/login", "", r#"{"username":"compliance","password":"tierwise-demo-1"}"#);
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").map(|c| c.split(';').next().unwrap().to_string()))
+        .unwrap_or_default();
+    let dashboard = send("GET", "/api/v1/dashboard?lang=en", &format!("Cookie: {cookie}\r\n"), "");
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(logins, ["advisor", "lead", "compliance", "ops", "admin"]);
     assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
-    assert!(page.contains("Clients: 300"), "{page}");
-    assert!(page.contains("mass-basic") || page.contains("mass-engaged"), "{page}");
-    assert!(api.contains("\"clients\":300"), "{api}");
+    assert!(page.starts_with("HTTP/1.1 303") && page.contains("location: /login"), "{page}");
+    assert!(login.starts_with("HTTP/1.1 200"), "{login}");
+    assert!(dashboard.contains("\"clients\":300"), "{dashboard}");
+    assert!(dashboard.contains("mass-basic") || dashboard.contains("mass-engaged"), "{dashboard}");
+}
+
+#[test]
+fn users_are_added_and_the_audit_chain_verifies_until_a_row_is_edited() {
+    let env = Env::sqlite();
+    env.import_fixture();
+    let out = env.ok(&[
+        "--lang",
+        "en",
+        "user",
+        "add",
+        "amy",
+        "--role",
+        "advisor",
+        "--advisor",
+        "A2",
+        "--password",
+        "Amy-password-1",
+    ]);
+    assert!(out.contains("added user amy"), "{out}");
+    // a taken username and a weak password are refused
+    assert!(!env.run(&["user", "add", "amy", "--role", "admin", "--password", "Amy-password-1"]).status.success());
+    assert!(!env.run(&["user", "add", "bob", "--role", "admin", "--password", "short"]).status.success());
+    assert!(!env.run(&["user", "add", "bob", "--role", "boss", "--password", "Bob-password-1"]).status.success());
+    let out = env.ok(&["--lang", "en", "audit", "verify"]);
+    assert!(out.starts_with("audit trail intact"), "{out}");
+    let db = env.db_path();
+    let sql = |s: &str| {
+        let o = std::process::Command::new("sqlite3").arg(&db).arg(s).output();
+        o.map(|o| o.status.success()).unwrap_or(false)
+    };
+    if !sql("SELECT 1") {
+        eprintln!("skipped the tamper half: no sqlite3 command");
+        return;
+    }
+    assert!(sql("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 1;"));
+    let o = env.run(&["--lang", "en", "audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("BROKEN at event: #1"), "{text}");
 }

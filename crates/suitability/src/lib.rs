@@ -130,10 +130,10 @@ impl Verdict {
             (Verdict::Warn, Lang::Zh) => "警示后可售",
             (Verdict::Prohibited, Lang::Zh) => "禁止销售",
             (Verdict::Reassess, Lang::Zh) => "须重新评估",
-            (Verdict::Match, Lang::En) => "match",
-            (Verdict::Warn, Lang::En) => "warn",
-            (Verdict::Prohibited, Lang::En) => "prohibited",
-            (Verdict::Reassess, Lang::En) => "reassess",
+            (Verdict::Match, Lang::En) => "suitable",
+            (Verdict::Warn, Lang::En) => "sale only after a warning",
+            (Verdict::Prohibited, Lang::En) => "sale prohibited",
+            (Verdict::Reassess, Lang::En) => "reassess first",
         }
     }
 
