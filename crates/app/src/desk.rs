@@ -898,7 +898,7 @@ impl App {
                 limit: 10,
                 ..Default::default()
             })?);
-            warnings.sort_by(|a, b| b.check_id.cmp(&a.check_id));
+            warnings.sort_by_key(|c| std::cmp::Reverse(c.check_id));
             warnings.truncate(10);
             (expiring, churn, warnings.iter().map(CheckView::from).collect())
         } else {
@@ -973,6 +973,9 @@ impl App {
     pub fn clients(&self, actor: &Actor, f: &ClientFilter, lang: Lang) -> AppResult<ClientPage> {
         let run = self.store.latest_run()?;
         let q = self.client_query(actor, f, run.map(|r| r.run_id))?;
+        if self.surely_empty(&q)? {
+            return Ok(ClientPage { rows: Vec::new(), next: None });
+        }
         let limit = q.limit as usize;
         let mut q2 = q.clone();
         q2.limit = q.limit + 1;
@@ -984,6 +987,49 @@ impl App {
             None
         };
         Ok(ClientPage { rows: rows.into_iter().map(|r| self.list_row(r, lang)).collect(), next })
+    }
+
+    /// Whether the run's kept counts prove that a tier/segment filter
+    /// matches nobody in the scope: such a filter would otherwise walk the
+    /// whole run looking for a first row.
+    fn surely_empty(&self, q: &ClientQuery) -> AppResult<bool> {
+        let Some(run_id) = q.run_id else { return Ok(false) };
+        if q.asset_tier.is_none() && q.segment.is_none() {
+            return Ok(false);
+        }
+        let counts = self.cached_counts(run_id)?;
+        let any = counts.iter().any(|c| {
+            q.asset_tier.as_ref().is_none_or(|t| &c.asset_tier == t)
+                && q.segment.as_ref().is_none_or(|s| &c.segment == s)
+                && q.advisor_id.as_ref().is_none_or(|a| c.advisor_id.as_ref() == Some(a))
+                && q.branch_id.as_ref().is_none_or(|b| c.branch_id.as_ref() == Some(b))
+                && match &q.scope {
+                    ClientScope::All => true,
+                    ClientScope::Advisor(a) => c.advisor_id.as_ref() == Some(a),
+                    ClientScope::Branch(b) => c.branch_id.as_ref() == Some(b),
+                    ClientScope::Nobody => false,
+                }
+        });
+        Ok(!any)
+    }
+
+    /// The run's counts, kept in memory for a few seconds (the list's
+    /// empty-filter shortcut reads them on every request; a reclassification
+    /// here drops them at once, one in another server within 10 s).
+    fn cached_counts(&self, run_id: i64) -> AppResult<std::sync::Arc<Vec<tierwise_store::RunCount>>> {
+        let fresh = std::time::Duration::from_secs(10);
+        if let Ok(g) = self.counts_cache.lock() {
+            if let Some((id, at, counts)) = g.as_ref() {
+                if *id == run_id && at.elapsed() < fresh {
+                    return Ok(counts.clone());
+                }
+            }
+        }
+        let counts = std::sync::Arc::new(self.store.run_counts(run_id)?);
+        if let Ok(mut g) = self.counts_cache.lock() {
+            *g = Some((run_id, std::time::Instant::now(), counts.clone()));
+        }
+        Ok(counts)
     }
 
     /// Writes the filtered list (every page) as CSV; it carries no PII.
@@ -1358,11 +1404,8 @@ impl App {
     }
 
     /// Classifies one client now and replaces their result in the latest run.
-    fn reclassify_one(
-        &self,
-        who: &str,
-        client_id: &str,
-    ) -> AppResult<(Option<String>, Option<String>, Option<String>, Option<String>)> {
+    /// Returns (asset_tier, segment, risk_level, previous segment).
+    fn reclassify_one(&self, who: &str, client_id: &str) -> AppResult<Reclassified> {
         let Some(run) = self.store.latest_run()? else { return Ok((None, None, None, None)) };
         let catalog = self.catalog()?;
         let Some(book) = self.store.client_book(client_id, &catalog)? else { return Ok((None, None, None, None)) };
@@ -1380,6 +1423,9 @@ impl App {
                 "after": {"asset_tier": c.asset_tier, "segment": c.segment, "risk_level": c.risk_level.map(|l| l.as_str())}})),
         );
         self.store.reclassify(run.run_id, &c, &audit)?;
+        if let Ok(mut g) = self.counts_cache.lock() {
+            *g = None;
+        }
         Ok((
             Some(c.asset_tier.clone()),
             Some(c.segment.clone()),
@@ -1507,7 +1553,17 @@ impl App {
                         "this sale must be dual-recorded (双录): give the recording reference",
                     ));
                 }
-                nonempty(&input.confirmed_by).map(|by| Confirmation {
+                // a dual recording is the client's confirmation on record: keep it with the client's name
+                let by = nonempty(&input.confirmed_by).or_else(|| {
+                    nonempty(&input.recording_ref)?;
+                    self.store
+                        .client(&check.client_id)
+                        .ok()
+                        .flatten()
+                        .and_then(|c| c.name)
+                        .or(Some(check.client_id.clone()))
+                });
+                by.map(|by| Confirmation {
                     confirmed_by: by,
                     confirmed_at: tierwise_domain::dates::format_timestamp(&self.now_local()),
                     channel: nonempty(&input.confirmation_channel).unwrap_or_else(|| "branch".into()),
@@ -1806,7 +1862,17 @@ pub fn service_plan_text(p: &tierwise_rules::ServicePlan, lang: Lang) -> String 
         (tierwise_rules::ServiceModel::Digital, Lang::Zh) => "线上服务",
         (tierwise_rules::ServiceModel::Digital, Lang::En) => "digital service",
     };
-    let mut s = format!("{model} · {}", p.advisor_title.as_str());
+    let title = match (p.advisor_title, lang) {
+        (tierwise_domain::AdvisorTitle::Assistant, Lang::Zh) => "助理理财经理",
+        (tierwise_domain::AdvisorTitle::Advisor, Lang::Zh) => "理财经理",
+        (tierwise_domain::AdvisorTitle::SeniorAdvisor, Lang::Zh) => "资深理财经理",
+        (tierwise_domain::AdvisorTitle::PrivateBanker, Lang::Zh) => "私人银行家",
+        (tierwise_domain::AdvisorTitle::Assistant, Lang::En) => "assistant advisor",
+        (tierwise_domain::AdvisorTitle::Advisor, Lang::En) => "advisor",
+        (tierwise_domain::AdvisorTitle::SeniorAdvisor, Lang::En) => "senior advisor",
+        (tierwise_domain::AdvisorTitle::PrivateBanker, Lang::En) => "private banker",
+    };
+    let mut s = format!("{model} · {title}");
     if p.advisor_min_years > 0 {
         s.push_str(&match lang {
             Lang::Zh => format!(" · 从业≥{}年", p.advisor_min_years),
@@ -1873,6 +1939,9 @@ impl QuestionnaireView {
         }
     }
 }
+
+/// What a reclassification gave: (asset_tier, segment, risk_level, previous segment).
+type Reclassified = (Option<String>, Option<String>, Option<String>, Option<String>);
 
 /// The password of every demo login (printed by `serve --demo`).
 pub const DEMO_PASSWORD: &str = "tierwise-demo-1";

@@ -203,6 +203,9 @@ pub struct App {
     pub packs_dir: Option<PathBuf>,
     /// failed sign-ins, per username and address
     pub limiter: access::LoginLimiter,
+    /// the latest run's counts, briefly (see `desk::App::clients`)
+    #[allow(clippy::type_complexity)]
+    counts_cache: std::sync::Mutex<Option<(i64, std::time::Instant, std::sync::Arc<Vec<tierwise_store::RunCount>>)>>,
 }
 
 /// Counts and migrations of a run or a simulation.
@@ -228,6 +231,7 @@ impl App {
             tz,
             packs_dir: cfg.packs_dir.clone(),
             limiter: access::LoginLimiter::default(),
+            counts_cache: std::sync::Mutex::new(None),
         })
     }
 

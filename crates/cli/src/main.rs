@@ -654,6 +654,15 @@ fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
         classify(&app, app.today(), lang)?;
     }
     let logins = if demo { app.ensure_demo_users()? } else { Vec::new() };
+    let app = Arc::new(app);
+    // the dashboards' counts of the latest run are computed once and kept:
+    // do it now rather than in the first person's request
+    let warm = app.clone();
+    std::thread::spawn(move || {
+        if let Ok(Some(run)) = warm.store.latest_run() {
+            let _ = warm.store.run_counts(run.run_id);
+        }
+    });
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -667,7 +676,7 @@ fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
             );
         }
         println!("  API: http://{local}/api/docs");
-        tierwise_web::serve(Arc::new(app), listener).await?;
+        tierwise_web::serve(app, listener).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)

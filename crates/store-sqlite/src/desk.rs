@@ -17,6 +17,7 @@ use tierwise_store::{
 };
 
 use crate::codec::{self, corrupt, en, opt_dec, opt_en, ts};
+use crate::CachedQuery;
 use crate::{append_audit, db, run_info_at, scan, Sink, SqliteStore};
 
 /// Rows per page when `limit` is 0, and the most a page may hold.
@@ -98,12 +99,13 @@ pub(crate) fn chain_existing_audit(c: &Connection) -> StoreResult<()> {
     let mut last = 0i64;
     {
         let mut sel = c
-            .prepare(
+            .prepare_cached(
                 "SELECT seq, at, actor, action, subject, payload FROM audit_events
                  WHERE seq > ?1 ORDER BY seq LIMIT 10000",
             )
             .map_err(db)?;
-        let mut upd = c.prepare("UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3").map_err(db)?;
+        let mut upd =
+            c.prepare_cached("UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3").map_err(db)?;
         loop {
             type Event = (i64, String, String, String, String, String);
             let page: Vec<Event> = sel
@@ -278,7 +280,7 @@ const COUNTS_SELECT: &str =
     GROUP BY c.branch_id, c.advisor_id, k.asset_tier, k.segment, k.prev_asset_tier, k.prev_segment";
 
 fn counts_done(c: &Connection, run_id: i64) -> StoreResult<bool> {
-    c.query_row("SELECT 1 FROM run_counts_done WHERE run_id = ?1", [run_id], |_| Ok(()))
+    c.query_row_cached("SELECT 1 FROM run_counts_done WHERE run_id = ?1", [run_id], |_| Ok(()))
         .optional()
         .map(|o| o.is_some())
         .map_err(db)
@@ -323,7 +325,8 @@ impl SqliteStore {
     /// Computes and keeps a run's counts once. Waits briefly for the write
     /// lock; Ok(false) when another writer (a classification run) holds it.
     fn compute_run_counts(&self, run_id: i64) -> StoreResult<bool> {
-        let c = self.connect()?;
+        // its own connection: the short busy timeout must not go back to the pool
+        let c = self.open_connection()?;
         c.busy_timeout(std::time::Duration::from_secs(2)).map_err(db)?;
         if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
             return if is_busy(&e) { Ok(false) } else { Err(db(e)) };
@@ -333,7 +336,9 @@ impl SqliteStore {
                 return Ok(());
             }
             let finished: Option<String> = c
-                .query_row("SELECT finished_at FROM classification_runs WHERE run_id = ?1", [run_id], |r| r.get(0))
+                .query_row_cached("SELECT finished_at FROM classification_runs WHERE run_id = ?1", [run_id], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(db)?;
             if finished.is_none_or(|f| f.is_empty()) {
@@ -366,21 +371,21 @@ impl SqliteStore {
 impl DeskStore for SqliteStore {
     fn users(&self) -> StoreResult<Vec<User>> {
         let c = self.connect()?;
-        let mut st = c.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY user_id")).map_err(db)?;
+        let mut st = c.prepare_cached(&format!("SELECT {USER_COLS} FROM users ORDER BY user_id")).map_err(db)?;
         let rows = st.query_map([], user_from).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
 
     fn user(&self, user_id: i64) -> StoreResult<Option<User>> {
         let c = self.connect()?;
-        c.query_row(&format!("SELECT {USER_COLS} FROM users WHERE user_id = ?1"), [user_id], user_from)
+        c.query_row_cached(&format!("SELECT {USER_COLS} FROM users WHERE user_id = ?1"), [user_id], user_from)
             .optional()
             .map_err(db)
     }
 
     fn user_by_name(&self, username: &str) -> StoreResult<Option<User>> {
         let c = self.connect()?;
-        c.query_row(&format!("SELECT {USER_COLS} FROM users WHERE username = ?1"), [username], user_from)
+        c.query_row_cached(&format!("SELECT {USER_COLS} FROM users WHERE username = ?1"), [username], user_from)
             .optional()
             .map_err(db)
     }
@@ -453,7 +458,7 @@ impl DeskStore for SqliteStore {
 
     fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
         let c = self.connect()?;
-        c.query_row(
+        c.query_row_cached(
             "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ?1",
             [token_hash],
             |r| {
@@ -505,9 +510,13 @@ impl DeskStore for SqliteStore {
 
     fn link(&self, token_hash: &str) -> StoreResult<Option<OneTimeLink>> {
         let c = self.connect()?;
-        c.query_row(&format!("SELECT {LINK_COLS} FROM one_time_links WHERE token_hash = ?1"), [token_hash], link_from)
-            .optional()
-            .map_err(db)
+        c.query_row_cached(
+            &format!("SELECT {LINK_COLS} FROM one_time_links WHERE token_hash = ?1"),
+            [token_hash],
+            link_from,
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn record_assessment(&self, x: &Assessment, link: Option<&str>, now: i64, a: &AuditEntry) -> StoreResult<bool> {
@@ -550,7 +559,7 @@ impl DeskStore for SqliteStore {
         self.write(|c| {
             type Old = (String, String, Option<String>, Option<String>);
             let old: Option<Old> = c
-                .query_row(
+                .query_row_cached(
                     "SELECT asset_tier, segment, prev_asset_tier, prev_segment FROM classifications
                      WHERE run_id = ?1 AND client_id = ?2",
                     params![run_id, k.client_id],
@@ -581,9 +590,11 @@ impl DeskStore for SqliteStore {
             // the cached counts follow
             if counts_done(c, run_id)? {
                 let (branch, advisor): (Option<String>, Option<String>) = c
-                    .query_row("SELECT branch_id, advisor_id FROM clients WHERE client_id = ?1", [&k.client_id], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row_cached(
+                        "SELECT branch_id, advisor_id FROM clients WHERE client_id = ?1",
+                        [&k.client_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()
                     .map_err(db)?
                     .unwrap_or_default();
@@ -706,7 +717,7 @@ impl DeskStore for SqliteStore {
             (sql, p)
         };
         let c = self.connect()?;
-        let mut st = c.prepare(&sql).map_err(db)?;
+        let mut st = c.prepare_cached(&sql).map_err(db)?;
         let mut rows = st.query(params_from_iter(p.iter())).map_err(db)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
@@ -736,17 +747,21 @@ impl DeskStore for SqliteStore {
             return Ok(false);
         }
         let c = self.connect()?;
-        c.query_row(&format!("SELECT 1 FROM clients c{}", where_sql(&wh)), params_from_iter(p.iter()), |_| Ok(()))
-            .optional()
-            .map(|o| o.is_some())
-            .map_err(db)
+        c.query_row_cached(
+            &format!("SELECT 1 FROM clients c{}", where_sql(&wh)),
+            params_from_iter(p.iter()),
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|o| o.is_some())
+        .map_err(db)
     }
 
     /// One primary-key lookup per run (runs are few; results are keyed by run first).
     fn client_history(&self, client_id: &str) -> StoreResult<Vec<(RunInfo, StoredClassification)>> {
         let c = self.connect()?;
         let mut st = c
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {}, r.run_id, r.as_of, r.rule_pack, r.rule_version, r.started_at, r.finished_at, r.clients
                  FROM classification_runs r CROSS JOIN classifications k ON k.run_id = r.run_id AND k.client_id = ?1
                  LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
@@ -766,7 +781,7 @@ impl DeskStore for SqliteStore {
     fn client_assessments(&self, client_id: &str) -> StoreResult<Vec<Assessment>> {
         let c = self.connect()?;
         let mut st = c
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {ASSESSMENT_COLS} FROM assessments WHERE client_id = ?1 ORDER BY assessed_at DESC"
             ))
             .map_err(db)?;
@@ -781,7 +796,7 @@ impl DeskStore for SqliteStore {
     fn client_interactions(&self, client_id: &str, limit: u32) -> StoreResult<Vec<Interaction>> {
         let c = self.connect()?;
         let mut st = c
-            .prepare(
+            .prepare_cached(
                 "SELECT client_id, advisor_id, at, channel, topic, outcome FROM interactions
                  WHERE client_id = ?1 ORDER BY at DESC, channel LIMIT ?2",
             )
@@ -805,7 +820,7 @@ impl DeskStore for SqliteStore {
             // a classification run holds the write lock: count without keeping
             COUNTS_SELECT.to_string()
         };
-        let mut st = c.prepare(&sql).map_err(db)?;
+        let mut st = c.prepare_cached(&sql).map_err(db)?;
         let rows = st.query_map([run_id], count_from).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
@@ -849,7 +864,7 @@ impl DeskStore for SqliteStore {
         p.push(Value::Integer(page(q.limit)));
         let sql = format!("SELECT {CHECK_COLS} FROM {from}{} ORDER BY {key} DESC LIMIT ?", where_sql(&wh));
         let c = self.connect()?;
-        let mut st = c.prepare(&sql).map_err(db)?;
+        let mut st = c.prepare_cached(&sql).map_err(db)?;
         let mut rows = st.query(params_from_iter(p.iter())).map_err(db)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
@@ -861,7 +876,7 @@ impl DeskStore for SqliteStore {
     fn check(&self, check_id: i64) -> StoreResult<Option<CheckRow>> {
         let c = self.connect()?;
         let mut st = c
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {CHECK_COLS} FROM suitability_checks s LEFT JOIN sales sa ON sa.check_id = s.check_id
                  WHERE s.check_id = ?1"
             ))
@@ -876,7 +891,7 @@ impl DeskStore for SqliteStore {
     fn record_sale(&self, sale: &Sale, a: &AuditEntry) -> StoreResult<i64> {
         self.write(|c| {
             let exists = c
-                .query_row("SELECT 1 FROM suitability_checks WHERE check_id = ?1", [sale.check_id], |_| Ok(()))
+                .query_row_cached("SELECT 1 FROM suitability_checks WHERE check_id = ?1", [sale.check_id], |_| Ok(()))
                 .optional()
                 .map_err(db)?;
             if exists.is_none() {
@@ -967,7 +982,7 @@ impl DeskStore for SqliteStore {
                 (format!("{} ORDER BY seq DESC LIMIT ?", arms.join(" UNION ALL ")), params)
             }
         };
-        let mut st = c.prepare(&sql).map_err(db)?;
+        let mut st = c.prepare_cached(&sql).map_err(db)?;
         let rows = st.query_map(params_from_iter(params.iter()), audit_from).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
@@ -976,7 +991,8 @@ impl DeskStore for SqliteStore {
         let c = self.connect()?;
         c.execute_batch("BEGIN DEFERRED").map_err(db)?;
         let res = (|| {
-            let mut st = c.prepare(&format!("SELECT {AUDIT_COLS} FROM audit_events ORDER BY seq")).map_err(db)?;
+            let mut st =
+                c.prepare_cached(&format!("SELECT {AUDIT_COLS} FROM audit_events ORDER BY seq")).map_err(db)?;
             let mut rows = st.query([]).map_err(db)?;
             while let Some(r) = rows.next().map_err(db)? {
                 f(&audit_from(r).map_err(db)?)?;
@@ -989,7 +1005,7 @@ impl DeskStore for SqliteStore {
 
     fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
         let c = self.connect()?;
-        c.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        c.query_row_cached("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(db)
     }
@@ -1001,7 +1017,7 @@ fn matching_actions(c: &Connection, prefix: &str) -> StoreResult<Vec<String>> {
     let end = prefix_end(prefix);
     // the upper bound must be part of the index range, or a miss walks on to the end
     let mut st = c
-        .prepare(if end.is_some() {
+        .prepare_cached(if end.is_some() {
             "SELECT action FROM audit_events WHERE action > ?1 AND action < ?2 ORDER BY action LIMIT 1"
         } else {
             "SELECT action FROM audit_events WHERE action > ?1 ORDER BY action LIMIT 1"
@@ -1010,7 +1026,7 @@ fn matching_actions(c: &Connection, prefix: &str) -> StoreResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     // the prefix itself, then every action after it within the range
     let exact = c
-        .query_row("SELECT 1 FROM audit_events WHERE action = ?1 LIMIT 1", [prefix], |_| Ok(()))
+        .query_row_cached("SELECT 1 FROM audit_events WHERE action = ?1 LIMIT 1", [prefix], |_| Ok(()))
         .optional()
         .map_err(db)?;
     if exact.is_some() {

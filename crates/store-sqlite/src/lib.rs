@@ -42,12 +42,37 @@ pub(crate) fn now() -> String {
     chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
+/// `query_row` through the connection's statement cache (rusqlite's own
+/// `Connection::query_row` prepares the statement anew every time).
+pub(crate) trait CachedQuery {
+    fn query_row_cached<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl CachedQuery for Connection {
+    fn query_row_cached<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 /// A SQLite database file.
 pub struct SqliteStore {
     path: PathBuf,
     /// idle connections, reused so that a request does not pay for opening
     /// the file and warming a cache (the desk's reads are sub-millisecond)
     pool: std::sync::Mutex<Vec<Connection>>,
+    /// short writes of this process queue here rather than in SQLite's busy
+    /// handler, which sleeps in growing steps while another writer commits
+    writers: std::sync::Mutex<()>,
 }
 
 /// How many idle connections are kept.
@@ -98,7 +123,11 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        let s = SqliteStore { path: path.to_path_buf(), pool: std::sync::Mutex::new(Vec::new()) };
+        let s = SqliteStore {
+            path: path.to_path_buf(),
+            pool: std::sync::Mutex::new(Vec::new()),
+            writers: std::sync::Mutex::new(()),
+        };
         s.migrate()?;
         Ok(s)
     }
@@ -129,9 +158,10 @@ impl SqliteStore {
         Ok(Pooled { conn: Some(conn), store: self })
     }
 
-    fn open_connection(&self) -> StoreResult<Connection> {
+    pub(crate) fn open_connection(&self) -> StoreResult<Connection> {
         let c = Connection::open(&self.path).map_err(db)?;
         c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
+        c.set_prepared_statement_cache_capacity(64);
         c.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -152,6 +182,7 @@ impl SqliteStore {
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction, committing when it returns `Ok`.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let _turn = self.writers.lock().unwrap_or_else(|p| p.into_inner());
         let c = self.connect()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         match f(&c) {
@@ -214,7 +245,7 @@ impl ImportSink for Sink<'_> {
             IdKind::Advisor => "SELECT advisor_id FROM advisors",
             IdKind::Product => "SELECT product_id FROM products",
         };
-        let mut st = self.c.prepare(sql).map_err(db)?;
+        let mut st = self.c.prepare_cached(sql).map_err(db)?;
         let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
         rows.collect::<Result<HashSet<_>, _>>().map_err(db)
     }
@@ -436,7 +467,7 @@ impl Store for SqliteStore {
         let c = self.connect()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         let res = (|| {
-            let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+            let v: i64 = c.query_row_cached("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
             let known = MIGRATIONS.len() as i64;
             if v > known {
                 return Err(StoreError::SchemaTooNew { found: v, known });
@@ -481,8 +512,9 @@ impl Store for SqliteStore {
 
     fn products(&self) -> StoreResult<Vec<Product>> {
         let c = self.connect()?;
-        let mut st =
-            c.prepare(&format!("SELECT {} FROM products ORDER BY product_id", codec::PRODUCT_COLS)).map_err(db)?;
+        let mut st = c
+            .prepare_cached(&format!("SELECT {} FROM products ORDER BY product_id", codec::PRODUCT_COLS))
+            .map_err(db)?;
         let mut rows = st.query([]).map_err(db)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(db)? {
@@ -493,8 +525,9 @@ impl Store for SqliteStore {
 
     fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let c = self.connect()?;
-        let mut st =
-            c.prepare(&format!("SELECT {} FROM clients WHERE client_id = ?1", codec::CLIENT_COLS)).map_err(db)?;
+        let mut st = c
+            .prepare_cached(&format!("SELECT {} FROM clients WHERE client_id = ?1", codec::CLIENT_COLS))
+            .map_err(db)?;
         let mut rows = st.query([client_id]).map_err(db)?;
         match rows.next().map_err(db)? {
             Some(r) => Ok(Some(codec::client_from(r)?)),
@@ -510,7 +543,7 @@ impl Store for SqliteStore {
     fn counts(&self) -> StoreResult<BookCounts> {
         let c = self.connect()?;
         let n = |t: &str| -> StoreResult<i64> {
-            c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(db)
+            c.query_row_cached(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(db)
         };
         Ok(BookCounts {
             clients: n("clients")?,
@@ -612,15 +645,20 @@ impl Store for SqliteStore {
 
     fn latest_run(&self) -> StoreResult<Option<RunInfo>> {
         let c = self.connect()?;
-        c.query_row(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC LIMIT 1"), [], run_info)
-            .optional()
-            .map_err(db)
+        c.query_row_cached(
+            &format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC LIMIT 1"),
+            [],
+            run_info,
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn runs(&self) -> StoreResult<Vec<RunInfo>> {
         let c = self.connect()?;
-        let mut st =
-            c.prepare(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC")).map_err(db)?;
+        let mut st = c
+            .prepare_cached(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC"))
+            .map_err(db)?;
         let rows = st.query_map([], run_info).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)
     }
@@ -632,7 +670,7 @@ impl Store for SqliteStore {
 
     fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>> {
         let c = self.connect()?;
-        c.query_row(
+        c.query_row_cached(
             "SELECT explanation FROM explanations WHERE run_id = ?1 AND client_id = ?2",
             params![run_id, client_id],
             |r| r.get(0),
@@ -645,7 +683,7 @@ impl Store for SqliteStore {
         let col = codec::group_column(field)?;
         let c = self.connect()?;
         let mut st = c
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT {col}, count(*) FROM classifications WHERE run_id = ?1 GROUP BY {col} ORDER BY {col}"
             ))
             .map_err(db)?;
@@ -657,7 +695,7 @@ impl Store for SqliteStore {
         let col = codec::group_column(field)?;
         let c = self.connect()?;
         let mut st = c
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT coalesce(prev_{col}, ''), {col}, count(*) FROM classifications WHERE run_id = ?1
                  GROUP BY 1, 2 ORDER BY 1, 2"
             ))
@@ -668,7 +706,7 @@ impl Store for SqliteStore {
 
     fn pack_text(&self, pack_id: &str, version: &str) -> StoreResult<Option<String>> {
         let c = self.connect()?;
-        c.query_row(
+        c.query_row_cached(
             "SELECT source_text FROM rule_packs WHERE pack_id = ?1 AND version = ?2",
             params![pack_id, version],
             |r| r.get(0),

@@ -1,0 +1,136 @@
+//! The RBAC matrix: every API route for every role. No advisor reaches
+//! another advisor's client, no team lead another branch's, and no role
+//! without the PII permission ever receives a raw ID number, phone or email.
+
+use crate::support::*;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Ok,
+    Forbidden,
+    Hidden,
+}
+use Expect::*;
+
+/// (method, path, body, expectation per user in `USERS` order:
+/// adv_a2, adv_a1, adv_masked, lead_b01, lead_b02, compliance, compliance_masked, ops, admin)
+fn routes(answers: &str) -> Vec<(&'static str, String, serde_json::Value, [Expect; 9])> {
+    let all = [Ok; 9];
+    let client_readers = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden];
+    // C001 is advisor A2's client in branch B01
+    let c001_readers = [Ok, Hidden, Ok, Ok, Hidden, Ok, Ok, Forbidden, Forbidden];
+    let c001_servers = [Ok, Hidden, Ok, Ok, Hidden, Forbidden, Forbidden, Forbidden, Forbidden];
+    let compliance = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden];
+    let ops = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden];
+    let admin = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok];
+    let product = json!({"name": "稳健债基", "category": "bond_fund", "risk_level": "R2", "horizon_months": "12",
+        "min_investment": "1000", "investor_requirement": "none", "annual_fee_rate": "0.005", "status": "on_sale"});
+    vec![
+        ("GET", "/api/v1/me".into(), json!(null), all),
+        ("GET", "/api/v1/dashboard".into(), json!(null), all),
+        ("GET", "/api/v1/clients".into(), json!(null), client_readers),
+        ("GET", "/api/v1/clients?q=13800000003".into(), json!(null), client_readers),
+        ("GET", "/api/v1/clients/export".into(), json!(null), client_readers),
+        ("GET", "/api/v1/clients/C001".into(), json!(null), c001_readers),
+        ("GET", "/api/v1/questionnaires".into(), json!(null), all),
+        ("GET", "/api/v1/products".into(), json!(null), all),
+        ("GET", "/api/v1/compliance".into(), json!(null), compliance),
+        ("GET", "/api/v1/audit".into(), json!(null), compliance),
+        ("GET", "/api/v1/rules".into(), json!(null), ops),
+        ("GET", "/api/v1/users".into(), json!(null), admin),
+        ("POST", "/api/v1/questionnaires/score".into(), json!({"answers": answers}), all),
+        ("POST", "/api/v1/clients/C001/interactions".into(), json!({"channel": "call", "topic": "t"}), c001_servers),
+        ("POST", "/api/v1/clients/C001/questionnaire-links".into(), json!({}), c001_servers),
+        ("POST", "/api/v1/checks".into(), json!({"client_id": "C001", "product_id": "P-BOND"}), c001_servers),
+        ("PUT", "/api/v1/products/P-BOND".into(), product, ops),
+        ("POST", "/api/v1/audit/verify".into(), json!(null), compliance),
+        ("POST", "/api/v1/rules/simulate".into(), json!({"pack": "cn-csrc"}), ops),
+    ]
+}
+
+#[test]
+fn every_route_for_every_role() {
+    let t = spawn_app("cn-bank");
+    let sessions: Vec<Session> = USERS.iter().map(|u| t.login(u.0)).collect();
+    for (method, path, body, expect) in routes(&cautious_answers(&t.app)) {
+        for (i, s) in sessions.iter().enumerate() {
+            let user = USERS[i].0;
+            let r = if method == "GET" { s.get(&path) } else { s.send(method, &path, body.clone()) };
+            let status = r.status().as_u16();
+            let text = r.text().unwrap();
+            let want = expect[i];
+            let ok = match want {
+                Ok => (200..300).contains(&status),
+                Forbidden => status == 403,
+                Hidden => status == 404,
+            };
+            assert!(ok, "{method} {path} as {user}: got {status}, want {want:?}: {text}");
+            if !USERS[i].4 {
+                for raw in RAW_PII {
+                    assert!(!text.contains(raw), "{method} {path} as {user} leaked {raw}");
+                }
+            }
+            if want == Hidden {
+                assert!(!text.contains("王芳"), "{method} {path} as {user} revealed the client");
+            }
+        }
+    }
+}
+
+fn ids(v: &serde_json::Value) -> Vec<String> {
+    v["rows"].as_array().unwrap().iter().map(|r| r["client_id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn lists_searches_and_exports_keep_to_the_scope() {
+    let t = spawn_app("cn-bank");
+    let a2 = t.login("adv_a2");
+    assert_eq!(ids(&a2.json("/api/v1/clients")), ["C001", "C002"]);
+    assert!(ids(&a2.json("/api/v1/clients?q=C003")).is_empty());
+    assert!(ids(&a2.json("/api/v1/clients?q=13800000003")).is_empty());
+    assert_eq!(ids(&a2.json("/api/v1/clients?q=13800000002")), ["C002"]);
+    assert!(ids(&a2.json("/api/v1/clients?advisor_id=A1")).is_empty());
+    let csv = a2.get("/api/v1/clients/export").text().unwrap();
+    assert!(
+        csv.contains("\nC001,") && csv.contains("\nC002,") && !csv.contains("C003") && !csv.contains("X01"),
+        "{csv}"
+    );
+
+    let a1 = t.login("adv_a1");
+    assert_eq!(ids(&a1.json("/api/v1/clients")), ["C003", "E01"]);
+    assert_eq!(a1.post("/api/v1/checks", json!({"client_id": "C001", "product_id": "P-BOND"})).status(), 404);
+
+    let lead1 = t.login("lead_b01");
+    assert_eq!(ids(&lead1.json("/api/v1/clients")), ["C001", "C002", "C003", "C004", "E01"]);
+    let lead2 = t.login("lead_b02");
+    assert_eq!(ids(&lead2.json("/api/v1/clients")), ["X01"]);
+    assert_eq!(lead2.get("/api/v1/clients/C001").status(), 404);
+
+    let comp = t.login("compliance_masked");
+    let all = comp.json("/api/v1/clients?limit=2");
+    assert_eq!(ids(&all), ["C001", "C002"]);
+    let next = all["next"].as_str().unwrap().to_string();
+    assert_eq!(ids(&comp.json(&format!("/api/v1/clients?limit=2&after={next}"))), ["C003", "C004"]);
+    assert_eq!(ids(&comp.json("/api/v1/clients?limit=2&after=C004")), ["E01", "X01"]);
+    assert!(comp.json("/api/v1/clients?limit=2&after=C004")["next"].is_null());
+}
+
+#[test]
+fn pii_is_masked_without_the_permission_and_each_unmasked_read_is_audited() {
+    let t = spawn_app("cn-bank");
+    let masked = t.login("adv_masked").json("/api/v1/clients/C001");
+    assert_eq!(masked["profile"]["id_number"], "3101**********1234");
+    assert_eq!(masked["profile"]["phone"], "138****0001");
+    assert_eq!(masked["profile"]["email"], "w***@example.com");
+    assert_eq!(masked["profile"]["pii_visible"], false);
+
+    let open = t.login("adv_a2").json("/api/v1/clients/C001");
+    assert_eq!(open["profile"]["id_number"], "310101195803121234");
+    assert_eq!(open["profile"]["pii_visible"], true);
+    let audit = t.login("compliance").json("/api/v1/audit?action=pii.read");
+    let events = audit.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{audit}");
+    assert_eq!(events[0]["actor"], "adv_a2");
+    assert_eq!(events[0]["subject"], "client:C001");
+}
