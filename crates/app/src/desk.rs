@@ -1246,6 +1246,13 @@ impl App {
         }
     }
 
+    /// The name of a client the viewer serves (for the questionnaire and
+    /// check pages); NotFound outside the viewer's book.
+    pub fn served_client_name(&self, actor: &Actor, client_id: &str) -> AppResult<Option<String>> {
+        actor.require(Permission::ServeClients)?;
+        Ok(self.visible_client(actor, client_id)?.name)
+    }
+
     /// Logs an interaction with a client the viewer serves.
     pub fn add_interaction(&self, actor: &Actor, client_id: &str, i: &NewInteraction) -> AppResult<()> {
         actor.require(Permission::ServeClients)?;

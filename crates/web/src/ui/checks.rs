@@ -3,6 +3,7 @@
 //! confirmation, never after a prohibition.
 
 use super::{code_label, inline_error, money, render, respond, run, ts, Ctx, Opt, Section, UiResult};
+use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::AppState;
 use askama::Template;
@@ -12,7 +13,7 @@ use axum::Form;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use tierwise_app::access::Permission;
-use tierwise_app::desk::{CheckInput, CheckResult, CheckView, ClientFilter, ProductView, SaleInput};
+use tierwise_app::desk::{CheckInput, CheckResult, CheckView, ProductView, SaleInput};
 use tierwise_app::AppError;
 use tierwise_domain::Lang;
 
@@ -68,12 +69,12 @@ pub(crate) fn check_rows(lang: Lang, checks: &[CheckView]) -> Vec<CheckRow> {
         .collect()
 }
 
-/// The client's name for the page heading, when the viewer's list finds them.
-pub(crate) async fn client_name(s: &AppState, ctx: &Ctx, id: &str) -> Option<String> {
-    let (app, actor, lang) = (s.app.clone(), ctx.actor.clone(), ctx.lang);
-    let f = ClientFilter { q: Some(id.to_string()), limit: Some(20), ..Default::default() };
-    let page = crate::blocking(move || app.clients(&actor, &f, lang)).await.ok()?;
-    page.rows.into_iter().find(|r| r.client_id == id).and_then(|r| r.name)
+/// The name of a client the viewer serves, for the page heading (404
+/// outside the viewer's book, 403 for a role that serves nobody).
+pub(crate) async fn client_name(s: &AppState, ctx: &Ctx, id: &str) -> Result<String, WebError> {
+    let (app, actor, id2) = (s.app.clone(), ctx.actor.clone(), id.to_string());
+    let name = run(ctx.lang, move || app.served_client_name(&actor, &id2)).await?;
+    Ok(name.unwrap_or_else(|| id.to_string()))
 }
 
 fn product_label(lang: Lang, p: &ProductView) -> String {
@@ -105,7 +106,7 @@ pub(crate) async fn form(State(s): State<AppState>, ctx: Ctx, Path(id): Path<Str
     let app = s.app.clone();
     let mut products = run(ctx.lang, move || app.product_list()).await?;
     products.sort_by(|a, b| (a.status != "on_sale", &a.product_id).cmp(&(b.status != "on_sale", &b.product_id)));
-    let name = client_name(&s, &ctx, &id).await.unwrap_or_else(|| id.clone());
+    let name = client_name(&s, &ctx, &id).await?;
     let p = CheckPage {
         tr: ctx.tr,
         csrf: ctx.csrf.clone(),
@@ -190,7 +191,10 @@ pub(crate) async fn run_check(
         .iter()
         .find(|p| p.product_id == f.product_id.trim())
         .map_or_else(|| f.product_id.clone(), |p| product_label(lang, p));
-    let name = client_name(&s, &ctx, &id).await.unwrap_or_default();
+    let name = match client_name(&s, &ctx, &id).await {
+        Ok(n) => n,
+        Err(e) => return inline_error(e.err, lang),
+    };
     let part = CheckResultPart {
         tr: ctx.tr,
         csrf: ctx.csrf.clone(),

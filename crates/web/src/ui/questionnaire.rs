@@ -196,7 +196,7 @@ async fn desk_page(
     answers: &str,
     error: Option<String>,
 ) -> UiResult {
-    let name = client_name(s, ctx, id).await.unwrap_or_else(|| id.to_string());
+    let name = client_name(s, ctx, id).await?;
     let preview = preview_html(s, ctx.lang, q, answers).await?;
     let p = FormPage {
         tr: ctx.tr,

@@ -7,4 +7,5 @@ mod browser;
 mod i18n;
 mod rbac;
 mod support;
+mod ui;
 mod webdriver;

@@ -134,3 +134,59 @@ fn pii_is_masked_without_the_permission_and_each_unmasked_read_is_audited() {
     assert_eq!(events[0]["actor"], "adv_a2");
     assert_eq!(events[0]["subject"], "client:C001");
 }
+
+/// The UI's pages, the same way: (path, expectation per user in `USERS` order).
+fn pages() -> Vec<(&'static str, [Expect; 9])> {
+    let all = [Ok; 9];
+    let client_readers = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden];
+    let c001_readers = [Ok, Hidden, Ok, Ok, Hidden, Ok, Ok, Forbidden, Forbidden];
+    let c001_servers = [Ok, Hidden, Ok, Ok, Hidden, Forbidden, Forbidden, Forbidden, Forbidden];
+    let compliance = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden];
+    let ops = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden];
+    let admin = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok];
+    vec![
+        ("/", all),
+        ("/clients", client_readers),
+        ("/clients?q=13800000001", client_readers),
+        ("/clients/export.csv", client_readers),
+        ("/clients/C001", c001_readers),
+        ("/clients/C001/questionnaire", c001_servers),
+        ("/clients/C001/check", c001_servers),
+        ("/products", all),
+        ("/products/P-BOND/edit", ops),
+        ("/compliance", compliance),
+        ("/compliance/audit", compliance),
+        ("/rules", ops),
+        ("/admin/users", admin),
+    ]
+}
+
+#[test]
+fn every_page_for_every_role() {
+    let t = spawn_app("cn-bank");
+    let sessions: Vec<Session> = USERS.iter().map(|u| t.login(u.0)).collect();
+    for (path, expect) in pages() {
+        for (i, s) in sessions.iter().enumerate() {
+            let user = USERS[i].0;
+            let r = s.get(path);
+            let status = r.status().as_u16();
+            let text = r.text().unwrap();
+            let want = expect[i];
+            let ok = match want {
+                Ok => status == 200,
+                Forbidden => status == 403,
+                Hidden => status == 404,
+            };
+            assert!(ok, "GET {path} as {user}: got {status}, want {want:?}");
+            if !USERS[i].4 {
+                // (what the user typed into the search box comes back to them in it)
+                for raw in RAW_PII.iter().filter(|r| !path.contains(*r)) {
+                    assert!(!text.contains(raw), "GET {path} as {user} leaked {raw}");
+                }
+            }
+            if want != Ok {
+                assert!(!text.contains("王芳"), "GET {path} as {user} revealed the client");
+            }
+        }
+    }
+}
