@@ -82,6 +82,25 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
+/// A JSON body; a malformed one answers `{"code":"invalid","field":"body"}`
+/// in the request's language, like every other bad input.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = WebError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = auth::lang_of(req.uri(), req.headers());
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(WebError::new(
+                tierwise_app::AppError::Invalid { field: "body".into(), reason: e.body_text() },
+                lang,
+                true,
+            )),
+        }
+    }
+}
+
 /// Runs application work and answers JSON.
 async fn json<T: Serialize + Send + 'static>(
     lang: Lang,
@@ -127,7 +146,7 @@ async fn login(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
-    Json(req): Json<LoginRequest>,
+    ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let app = s.app.clone();
     let addr = connect.0.ip().to_string();
@@ -206,7 +225,7 @@ async fn add_interaction(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Json(i): Json<NewInteraction>,
+    ApiJson(i): ApiJson<NewInteraction>,
 ) -> ApiResult<StatusCode> {
     json(a.lang, move || s.app.add_interaction(&a.actor, &id, &i)).await.map(|_| StatusCode::CREATED)
 }
@@ -225,7 +244,7 @@ async fn submit_assessment(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Json(i): Json<AnswersInput>,
+    ApiJson(i): ApiJson<AnswersInput>,
 ) -> ApiResult<Json<AssessmentOutcome>> {
     json(a.lang, move || s.app.submit_assessment(&a.actor, &id, i.questionnaire_id.as_deref(), &i.answers)).await
 }
@@ -241,7 +260,7 @@ async fn create_link(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Json(i): Json<LinkInput>,
+    ApiJson(i): ApiJson<LinkInput>,
 ) -> ApiResult<Json<LinkView>> {
     json(a.lang, move || s.app.create_link(&a.actor, &id, i.questionnaire_id.as_deref()).map(|(_, l)| l)).await
 }
@@ -253,7 +272,7 @@ async fn list_questionnaires(State(s): State<AppState>, a: Authed) -> Json<Vec<Q
 
 #[utoipa::path(post, path = "/api/v1/questionnaires/score", tag = "questionnaire", request_body = AnswersInput,
     responses((status = 200, body = ScoreView, description = "the live preview: nothing is stored"), (status = 400, body = ApiError)))]
-async fn score(State(s): State<AppState>, a: Authed, Json(i): Json<AnswersInput>) -> ApiResult<Json<ScoreView>> {
+async fn score(State(s): State<AppState>, a: Authed, ApiJson(i): ApiJson<AnswersInput>) -> ApiResult<Json<ScoreView>> {
     json(a.lang, move || s.app.score(i.questionnaire_id.as_deref(), &i.answers)).await
 }
 
@@ -275,14 +294,18 @@ async fn public_submit(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     Path(token): Path<String>,
-    Json(i): Json<AnswersInput>,
+    ApiJson(i): ApiJson<AnswersInput>,
 ) -> ApiResult<Json<ScoreView>> {
     json(lang, move || s.app.submit_by_link(&token, &i.answers).map(|o| o.result)).await
 }
 
 #[utoipa::path(post, path = "/api/v1/checks", tag = "suitability", request_body = CheckInput,
     responses((status = 200, body = CheckResult, description = "the verdict, whatever it is"), (status = 404, body = ApiError)))]
-async fn create_check(State(s): State<AppState>, a: Authed, Json(i): Json<CheckInput>) -> ApiResult<Json<CheckResult>> {
+async fn create_check(
+    State(s): State<AppState>,
+    a: Authed,
+    ApiJson(i): ApiJson<CheckInput>,
+) -> ApiResult<Json<CheckResult>> {
     json(a.lang, move || s.app.desk_check(&a.actor, &i, a.lang)).await
 }
 
@@ -300,7 +323,7 @@ async fn record_sale(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<i64>,
-    Json(i): Json<SaleInput>,
+    ApiJson(i): ApiJson<SaleInput>,
 ) -> ApiResult<Json<Created>> {
     json(a.lang, move || s.app.record_sale(&a.actor, id, &i).map(|id| Created { id })).await
 }
@@ -316,7 +339,7 @@ async fn save_product(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<String>,
-    Json(p): Json<ProductInput>,
+    ApiJson(p): ApiJson<ProductInput>,
 ) -> ApiResult<Json<ProductView>> {
     json(a.lang, move || s.app.save_product(&a.actor, &id, &p)).await
 }
@@ -409,7 +432,7 @@ pub struct SimulateInput {
 async fn simulate(
     State(s): State<AppState>,
     a: Authed,
-    Json(i): Json<SimulateInput>,
+    ApiJson(i): ApiJson<SimulateInput>,
 ) -> ApiResult<Json<SimulationView>> {
     json(a.lang, move || s.app.simulate_pack(&a.actor, &i.pack, a.lang)).await
 }
@@ -421,7 +444,7 @@ async fn list_users(State(s): State<AppState>, a: Authed) -> ApiResult<Json<Vec<
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUser,
     responses((status = 200, body = Created), (status = 400, body = ApiError), (status = 409, body = ApiError)))]
-async fn create_user(State(s): State<AppState>, a: Authed, Json(u): Json<NewUser>) -> ApiResult<Json<Created>> {
+async fn create_user(State(s): State<AppState>, a: Authed, ApiJson(u): ApiJson<NewUser>) -> ApiResult<Json<Created>> {
     json(a.lang, move || s.app.create_user(Some(&a.actor), &u).map(|id| Created { id })).await
 }
 
@@ -431,7 +454,7 @@ async fn update_user(
     State(s): State<AppState>,
     a: Authed,
     Path(id): Path<i64>,
-    Json(c): Json<UserChange>,
+    ApiJson(c): ApiJson<UserChange>,
 ) -> ApiResult<Json<UserView>> {
     json(a.lang, move || s.app.update_user(&a.actor, id, &c)).await
 }

@@ -76,6 +76,17 @@ fn errors_have_stable_codes_in_both_languages() {
     let v: serde_json::Value = r.json().unwrap();
     assert_eq!(v["code"], "invalid");
     assert_eq!(v["field"], "channel");
+    let r = s
+        .http
+        .post(format!("{}/api/v1/checks?lang=en", t.base))
+        .header("X-CSRF-Token", &s.csrf)
+        .header("content-type", "application/json")
+        .body("{\"client_id\": \"C001\"")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().unwrap();
+    assert_eq!((v["code"].as_str(), v["field"].as_str()), (Some("invalid"), Some("body")), "{v}");
 }
 
 #[test]
