@@ -167,6 +167,38 @@ impl Store for FakeStore {
     fn begin_run(&self, _: NaiveDate, _: &str, _: &str, _: &str) -> StoreResult<Box<dyn RunWriter + '_>> {
         not_in_test()
     }
+    fn open_run(&self) -> StoreResult<Option<tierwise_store::OpenRun>> {
+        not_in_test()
+    }
+    fn begin_partition(
+        &self,
+        _: NaiveDate,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: i64,
+    ) -> StoreResult<(tierwise_store::Partition, Box<dyn RunWriter + '_>)> {
+        not_in_test()
+    }
+    fn scan_partition(
+        &self,
+        _: &Catalog,
+        _: usize,
+        _: &tierwise_store::Partition,
+        _: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        not_in_test()
+    }
+    #[allow(clippy::type_complexity)]
+    fn begin_finish_partitions(
+        &self,
+    ) -> StoreResult<(tierwise_store::OpenRun, Vec<(String, rust_decimal::Decimal)>, Box<dyn RunWriter + '_>)> {
+        not_in_test()
+    }
+    fn abandon_partitions(&self) -> StoreResult<Option<i64>> {
+        not_in_test()
+    }
     fn latest_run(&self) -> StoreResult<Option<RunInfo>> {
         not_in_test()
     }

@@ -20,16 +20,21 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
+use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use tierwise_classify::{Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client as BookClient, Holding, Interaction, Product, Transaction as Txn};
 use tierwise_store::{
-    audit_hash, BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError,
-    StoreResult, StoredClassification,
+    audit_hash, BookCounts, CheckRecord, IdKind, ImportSink, OpenRun, Partition, RunInfo, RunWriter, ScannedClient,
+    Store, StoreError, StoreResult, StoredClassification,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_desk.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_desk.sql"),
+    include_str!("../migrations/0003_partitions.sql"),
+];
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 8;
@@ -461,6 +466,48 @@ struct PgRunWriter<'s> {
     pack_id: String,
     pack_version: String,
     started_at: String,
+    /// Some(part): a partition of a partitioned run, finished without deciles
+    part: Option<i64>,
+}
+
+/// The open partitioned run, read on `c`.
+fn open_run_on(c: &mut impl GenericClient) -> StoreResult<Option<OpenRun>> {
+    let Some(r) = c
+        .query_opt(
+            "SELECT run_id, as_of, rule_pack, rule_version, partitions FROM classification_runs
+             WHERE finished_at IS NULL AND partitions > 0 ORDER BY run_id DESC LIMIT 1",
+            &[],
+        )
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let run_id: i64 = codec::get(&r, 0)?;
+    let done = c
+        .query(
+            "SELECT part FROM classification_run_partitions WHERE run_id = $1 AND finished_at IS NOT NULL ORDER BY part",
+            &[&run_id],
+        )
+        .map_err(db)?
+        .iter()
+        .map(|r| codec::get(r, 0))
+        .collect::<StoreResult<Vec<i64>>>()?;
+    Ok(Some(OpenRun {
+        run_id,
+        as_of: codec::get(&r, 1)?,
+        rule_pack: codec::get(&r, 2)?,
+        rule_version: codec::get(&r, 3)?,
+        partitions: codec::get(&r, 4)?,
+        done,
+    }))
+}
+
+/// Refuses a write that must not happen while a partitioned run is open.
+fn refuse_if_open(c: &mut impl GenericClient, what: &str) -> StoreResult<()> {
+    match open_run_on(c)? {
+        Some(open) => Err(StoreError::Aborted(format!("cannot {what}: {}", open.describe()))),
+        None => Ok(()),
+    }
 }
 
 impl PgRunWriter<'_> {
@@ -477,7 +524,39 @@ impl PgRunWriter<'_> {
         }
     }
 
+    fn finish_partition(&mut self, part: i64, clients: i64) -> StoreResult<RunInfo> {
+        let run_id = self.run_id;
+        self.c
+            .execute(
+                "UPDATE classification_run_partitions SET finished_at = now(), clients = $1 WHERE run_id = $2 AND part = $3",
+                &[&clients, &run_id, &part],
+            )
+            .map_err(db)?;
+        let payload = serde_json::json!({ "run_id": run_id, "part": part, "clients": clients });
+        append_audit(
+            &mut *self.c,
+            "system",
+            "classification.partition",
+            &format!("run:{run_id}"),
+            &payload.to_string(),
+        )?;
+        self.c.batch_execute("COMMIT").map_err(db)?;
+        self.open = false;
+        Ok(RunInfo {
+            run_id,
+            as_of: self.as_of,
+            rule_pack: self.pack_id.clone(),
+            rule_version: self.pack_version.clone(),
+            started_at: self.started_at.clone(),
+            finished_at: String::new(),
+            clients,
+        })
+    }
+
     fn finish_inner(&mut self, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
+        if let Some(part) = self.part {
+            return self.finish_partition(part, clients);
+        }
         let mut sorted: Vec<&(String, u8)> = deciles.iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let run_id = self.run_id;
@@ -617,6 +696,7 @@ impl Store for PostgresStore {
         let mut c = self.connect()?;
         let mut tx = c.transaction().map_err(db)?;
         tx.batch_execute(&lock_sql("import")).map_err(db)?;
+        refuse_if_open(&mut tx, "import")?;
         tx.batch_execute(&format!("SAVEPOINT {START}")).map_err(db)?;
         // Empty tables are loaded directly. Should the rows put repeat a key
         // (the importer rejects such files, so only another caller's rows
@@ -673,7 +753,7 @@ impl Store for PostgresStore {
             .query_one(
                 "SELECT (SELECT count(*) FROM clients), (SELECT count(*) FROM advisors), (SELECT count(*) FROM products),
                         (SELECT count(*) FROM holdings), (SELECT count(*) FROM transactions), (SELECT count(*) FROM assessments),
-                        (SELECT count(*) FROM interactions), (SELECT count(*) FROM classification_runs),
+                        (SELECT count(*) FROM interactions), (SELECT count(*) FROM classification_runs WHERE finished_at IS NOT NULL),
                         (SELECT count(*) FROM suitability_checks)",
                 &[],
             )
@@ -697,7 +777,7 @@ impl Store for PostgresStore {
         chunk: usize,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        scan::scan_books(&mut *self.connect()?, catalog, chunk, f)
+        scan::scan_books(&mut *self.connect()?, catalog, chunk, None, f)
     }
 
     fn begin_run(
@@ -716,11 +796,13 @@ impl Store for PostgresStore {
             pack_id: pack_id.to_string(),
             pack_version: pack_version.to_string(),
             started_at: String::new(),
+            part: None,
         };
         w.c.batch_execute("BEGIN").map_err(db)?;
         w.open = true;
         let started = Utc::now();
         w.c.batch_execute(&lock_sql("run")).map_err(db)?;
+        refuse_if_open(&mut *w.c, "start a run")?;
         w.c.execute(
             "INSERT INTO rule_packs (pack_id, version, source_text, stored_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (pack_id, version) DO NOTHING",
@@ -742,18 +824,245 @@ impl Store for PostgresStore {
         Ok(Box::new(w))
     }
 
+    fn open_run(&self) -> StoreResult<Option<OpenRun>> {
+        open_run_on(&mut *self.connect()?)
+    }
+
+    fn begin_partition(
+        &self,
+        as_of: NaiveDate,
+        pack_id: &str,
+        pack_version: &str,
+        pack_text: &str,
+        part: i64,
+        partitions: i64,
+    ) -> StoreResult<(Partition, Box<dyn RunWriter + '_>)> {
+        if partitions < 1 || part < 1 || part > partitions {
+            return Err(StoreError::Aborted(format!("no partition {part}/{partitions}: use I/N with 1 ≤ I ≤ N")));
+        }
+        // 1. open the run, or join the open one (a short transaction under the run lock)
+        let run_id = self.write(|tx| {
+            tx.batch_execute(&lock_sql("run")).map_err(db)?;
+            if let Some(open) = open_run_on(tx)? {
+                if open.partitions != partitions
+                    || open.as_of != as_of
+                    || open.rule_pack != pack_id
+                    || open.rule_version != pack_version
+                {
+                    return Err(StoreError::Aborted(format!(
+                        "partitioned run #{} is open as of {} with {} {} in {} partitions, not as of {as_of} with \
+                         {pack_id} {pack_version} in {partitions}: finish or abandon it first",
+                        open.run_id, open.as_of, open.rule_pack, open.rule_version, open.partitions
+                    )));
+                }
+                return Ok(open.run_id);
+            }
+            let started = Utc::now();
+            tx.execute(
+                "INSERT INTO rule_packs (pack_id, version, source_text, stored_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (pack_id, version) DO NOTHING",
+                &[&pack_id, &pack_version, &pack_text, &started],
+            )
+            .map_err(db)?;
+            let r = tx
+                .query_one(
+                    "INSERT INTO classification_runs
+                         (run_id, as_of, rule_pack, rule_version, started_at, finished_at, clients, partitions, previous_run)
+                     SELECT coalesce(max(run_id), 0) + 1, $1, $2, $3, $4, NULL, 0, $5,
+                            max(run_id) FILTER (WHERE finished_at IS NOT NULL)
+                     FROM classification_runs
+                     RETURNING run_id",
+                    &[&as_of, &pack_id, &pack_version, &started, &partitions],
+                )
+                .map_err(db)?;
+            let run_id: i64 = codec::get(&r, 0)?;
+            let n: i64 = codec::get(&tx.query_one("SELECT count(*) FROM clients", &[]).map_err(db)?, 0)?;
+            let mut bounds: Vec<Option<String>> = vec![None];
+            for k in 1..partitions {
+                let off = k * n / partitions;
+                let r = tx
+                    .query_opt("SELECT client_id FROM clients ORDER BY client_id LIMIT 1 OFFSET $1", &[&off])
+                    .map_err(db)?;
+                bounds.push(r.map(|r| codec::get(&r, 0)).transpose()?);
+            }
+            bounds.push(None);
+            for k in 1..=partitions {
+                tx.execute(
+                    "INSERT INTO classification_run_partitions (run_id, part, lower_id, upper_id) VALUES ($1, $2, $3, $4)",
+                    &[&run_id, &k, &bounds[k as usize - 1], &bounds[k as usize]],
+                )
+                .map_err(db)?;
+            }
+            Ok(run_id)
+        })?;
+        // 2. the partition's own transaction: its previous rows go, new ones come
+        let c = self.connect()?;
+        let mut w = PgRunWriter {
+            c,
+            open: false,
+            run_id,
+            as_of,
+            pack_id: pack_id.to_string(),
+            pack_version: pack_version.to_string(),
+            started_at: String::new(),
+            part: Some(part),
+        };
+        w.c.batch_execute("BEGIN").map_err(db)?;
+        w.open = true;
+        let lock = w
+            .c
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || '.tierwise.run.' || $1::text || '.part.' || $2::text))",
+                &[&run_id.to_string(), &part.to_string()],
+            )
+            .map_err(db)?;
+        if !codec::get::<bool>(&lock, 0)? {
+            return Err(StoreError::Conflict(format!(
+                "partition {part}/{partitions} of run #{run_id} is being computed by another process"
+            )));
+        }
+        let Some(r) =
+            w.c.query_opt(
+                "SELECT r.started_at, r.previous_run, p.lower_id, p.upper_id, p.finished_at IS NOT NULL
+                 FROM classification_runs r JOIN classification_run_partitions p ON p.run_id = r.run_id
+                 WHERE r.run_id = $1 AND p.part = $2 AND r.finished_at IS NULL",
+                &[&run_id, &part],
+            )
+            .map_err(db)?
+        else {
+            return Err(StoreError::Aborted(format!("run #{run_id} is no longer open")));
+        };
+        w.started_at = codec::stamp(codec::get(&r, 0)?);
+        let p = Partition {
+            run_id,
+            part,
+            partitions,
+            previous_run: codec::get(&r, 1)?,
+            lower_id: codec::get(&r, 2)?,
+            upper_id: codec::get(&r, 3)?,
+            already_done: codec::get(&r, 4)?,
+        };
+        let range = "run_id = $1 AND ($2::text IS NULL OR client_id >= $2) AND ($3::text IS NULL OR client_id < $3)";
+        for t in ["classifications", "explanations"] {
+            w.c.execute(&format!("DELETE FROM {t} WHERE {range}"), &[&run_id, &p.lower_id, &p.upper_id]).map_err(db)?;
+        }
+        w.c.execute(
+            "UPDATE classification_run_partitions SET finished_at = NULL, clients = 0 WHERE run_id = $1 AND part = $2",
+            &[&run_id, &part],
+        )
+        .map_err(db)?;
+        // on any error above, dropping `w` rolls the transaction back
+        Ok((p, Box::new(w)))
+    }
+
+    fn scan_partition(
+        &self,
+        catalog: &Catalog,
+        chunk: usize,
+        partition: &Partition,
+        f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        scan::scan_books(&mut *self.connect()?, catalog, chunk, Some(partition), f)
+    }
+
+    fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)> {
+        let c = self.connect()?;
+        let mut w = PgRunWriter {
+            c,
+            open: false,
+            run_id: 0,
+            as_of: NaiveDate::default(),
+            pack_id: String::new(),
+            pack_version: String::new(),
+            started_at: String::new(),
+            part: None,
+        };
+        w.c.batch_execute("BEGIN").map_err(db)?;
+        w.open = true;
+        w.c.batch_execute(&lock_sql("run")).map_err(db)?;
+        let open = open_run_on(&mut *w.c)?.ok_or_else(|| StoreError::Aborted("no partitioned run is open".into()))?;
+        let missing: Vec<String> =
+            (1..=open.partitions).filter(|k| !open.done.contains(k)).map(|k| k.to_string()).collect();
+        if !missing.is_empty() {
+            return Err(StoreError::Aborted(format!(
+                "partition{} {} of {} of run #{} {} not done",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                open.partitions,
+                open.run_id,
+                if missing.len() == 1 { "is" } else { "are" },
+            )));
+        }
+        // every partition's lock: none may be re-running while the run finishes
+        for k in 1..=open.partitions {
+            w.c.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || '.tierwise.run.' || $1::text || '.part.' || $2::text))",
+                &[&open.run_id.to_string(), &k.to_string()],
+            )
+            .map_err(db)?;
+        }
+        let r =
+            w.c.query_one("SELECT started_at FROM classification_runs WHERE run_id = $1", &[&open.run_id])
+                .map_err(db)?;
+        w.started_at = codec::stamp(codec::get(&r, 0)?);
+        w.run_id = open.run_id;
+        w.as_of = open.as_of;
+        w.pack_id = open.rule_pack.clone();
+        w.pack_version = open.rule_version.clone();
+        w.c.execute("DELETE FROM value_deciles WHERE run_id = $1", &[&open.run_id]).map_err(db)?;
+        let pairs =
+            w.c.query("SELECT client_id, value FROM classifications WHERE run_id = $1", &[&open.run_id])
+                .map_err(db)?
+                .iter()
+                .map(|r| Ok((codec::get::<String>(r, 0)?, codec::get::<Decimal>(r, 1)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+        Ok((open, pairs, Box::new(w)))
+    }
+
+    fn abandon_partitions(&self) -> StoreResult<Option<i64>> {
+        self.write(|tx| {
+            tx.batch_execute(&lock_sql("run")).map_err(db)?;
+            let Some(open) = open_run_on(tx)? else { return Ok(None) };
+            for t in [
+                "classifications",
+                "explanations",
+                "value_deciles",
+                "classification_run_partitions",
+                "classification_runs",
+            ] {
+                tx.execute(&format!("DELETE FROM {t} WHERE run_id = $1"), &[&open.run_id]).map_err(db)?;
+            }
+            let payload =
+                serde_json::json!({ "run_id": open.run_id, "partitions": open.partitions, "done": open.done });
+            append_audit(
+                tx,
+                "system",
+                "classification.abandon",
+                &format!("run:{}", open.run_id),
+                &payload.to_string(),
+            )?;
+            Ok(Some(open.run_id))
+        })
+    }
+
     fn latest_run(&self) -> StoreResult<Option<RunInfo>> {
         let mut c = self.connect()?;
         let row = c
-            .query_opt(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC LIMIT 1"), &[])
+            .query_opt(&format!("SELECT {RUN_COLS} FROM classification_runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"), &[])
             .map_err(db)?;
         row.as_ref().map(run_info).transpose()
     }
 
     fn runs(&self) -> StoreResult<Vec<RunInfo>> {
         let mut c = self.connect()?;
-        let rows =
-            c.query(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC"), &[]).map_err(db)?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {RUN_COLS} FROM classification_runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC"
+                ),
+                &[],
+            )
+            .map_err(db)?;
         rows.iter().map(run_info).collect()
     }
 

@@ -10,7 +10,7 @@ use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, Portal, Row, Transaction};
 use tierwise_classify::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
 use tierwise_domain::*;
-use tierwise_store::{ScannedClient, StoreResult, StoredClassification};
+use tierwise_store::{Partition, ScannedClient, StoreResult, StoredClassification};
 
 /// Rows fetched per round trip from each portal.
 const FETCH: i32 = 4096;
@@ -145,29 +145,64 @@ impl<'a, T> Cursor<'a, T> {
     }
 }
 
+/// `WHERE`/`AND` conditions for a partition's range of client ids, with its
+/// parameters numbered from `first`; empty for the whole book.
+fn range_clause<'p>(part: Option<&'p Partition>, first: usize, prefix: &str) -> (String, Vec<&'p (dyn ToSql + Sync)>) {
+    let mut sql = String::new();
+    let mut params: Vec<&'p (dyn ToSql + Sync)> = Vec::new();
+    let Some(p) = part else { return (sql, params) };
+    let mut word = prefix;
+    if let Some(lo) = &p.lower_id {
+        params.push(lo);
+        sql.push_str(&format!(" {word} client_id >= ${}", first + params.len() - 1));
+        word = "AND";
+    }
+    if let Some(hi) = &p.upper_id {
+        params.push(hi);
+        sql.push_str(&format!(" {word} client_id < ${}", first + params.len() - 1));
+    }
+    (sql, params)
+}
+
+/// Streams the book (or one partition's range of it) in client-id order.
 pub(crate) fn scan_books(
     c: &mut Client,
     catalog: &Catalog,
     chunk: usize,
+    part: Option<&Partition>,
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let chunk = chunk.max(1);
     let mut tx =
         c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)?;
-    let prev_run: Option<i64> = get(&tx.query_one("SELECT max(run_id) FROM classification_runs", &[]).map_err(db)?, 0)?;
+    let prev_run: Option<i64> = match part {
+        Some(p) => p.previous_run,
+        None => get(
+            &tx.query_one("SELECT max(run_id) FROM classification_runs WHERE finished_at IS NOT NULL", &[])
+                .map_err(db)?,
+            0,
+        )?,
+    };
     let prev_run = prev_run.unwrap_or(-1);
+    let (w, wp) = range_clause(part, 1, "WHERE");
+    let (and, ap) = range_clause(part, 2, "AND");
+    let mut pp: Vec<&(dyn ToSql + Sync)> = vec![&prev_run];
+    pp.extend(ap);
     // every id column is COLLATE "C": byte-wise order, the primary keys' order
     let mut clients =
-        Fetcher::open(&mut tx, &format!("SELECT {} FROM clients ORDER BY client_id", codec::CLIENT_COLS), &[])?;
-    let mut hc = Cursor::open(&mut tx, &format!("{HOLDING_SQL} ORDER BY client_id, as_of, product_id"), &[], |r| {
+        Fetcher::open(&mut tx, &format!("SELECT {} FROM clients{w} ORDER BY client_id", codec::CLIENT_COLS), &wp)?;
+    let mut hc = Cursor::open(&mut tx, &format!("{HOLDING_SQL}{w} ORDER BY client_id, as_of, product_id"), &wp, |r| {
         holding(r, catalog)
     })?;
-    let mut tc = Cursor::open(&mut tx, &format!("{TXN_SQL} ORDER BY client_id, txn_id"), &[], |r| txn(r, catalog))?;
-    let mut ac = Cursor::open(&mut tx, &format!("{ASSESSMENT_SQL} ORDER BY client_id, assessed_at"), &[], assessment)?;
+    let mut tc = Cursor::open(&mut tx, &format!("{TXN_SQL}{w} ORDER BY client_id, txn_id"), &wp, |r| txn(r, catalog))?;
+    let mut ac =
+        Cursor::open(&mut tx, &format!("{ASSESSMENT_SQL}{w} ORDER BY client_id, assessed_at"), &wp, assessment)?;
     let mut pc = Cursor::open(
         &mut tx,
-        "SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = $1 ORDER BY client_id",
-        &[&prev_run],
+        &format!(
+            "SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = $1{and} ORDER BY client_id"
+        ),
+        &pp,
         |r| Ok((get::<String>(r, 1)?, get::<String>(r, 2)?)),
     )?;
     let mut batch = Vec::with_capacity(chunk);

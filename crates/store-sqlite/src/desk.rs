@@ -765,6 +765,7 @@ impl DeskStore for SqliteStore {
                 "SELECT {}, r.run_id, r.as_of, r.rule_pack, r.rule_version, r.started_at, r.finished_at, r.clients
                  FROM classification_runs r CROSS JOIN classifications k ON k.run_id = r.run_id AND k.client_id = ?1
                  LEFT JOIN value_deciles d ON d.run_id = k.run_id AND d.client_id = k.client_id
+                 WHERE r.finished_at <> ''
                  ORDER BY r.run_id DESC",
                 scan::STORED_COLS
             ))

@@ -12,13 +12,14 @@ mod scan;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
+use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tierwise_classify::{Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
 use tierwise_store::{
-    BookCounts, CheckRecord, IdKind, ImportSink, RunInfo, RunWriter, ScannedClient, Store, StoreError, StoreResult,
-    StoredClassification,
+    BookCounts, CheckRecord, IdKind, ImportSink, OpenRun, Partition, RunInfo, RunWriter, ScannedClient, Store,
+    StoreError, StoreResult, StoredClassification,
 };
 
 /// One schema version: its SQL, then what only the program can do (in the
@@ -31,6 +32,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("../migrations/0001_init.sql"), then: None },
     Migration { sql: include_str!("../migrations/0002_desk.sql"), then: Some(desk::chain_existing_audit) },
+    Migration { sql: include_str!("../migrations/0003_partitions.sql"), then: None },
 ];
 
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {
@@ -355,6 +357,66 @@ struct SqliteRunWriter {
     pack_id: String,
     pack_version: String,
     started_at: String,
+    /// Some(part): a partition of a partitioned run, finished without deciles
+    part: Option<i64>,
+}
+
+impl SqliteRunWriter {
+    fn finish_partition(&self, part: i64, clients: i64) -> StoreResult<RunInfo> {
+        self.c
+            .execute(
+                "UPDATE classification_run_partitions SET finished_at = ?1, clients = ?2 WHERE run_id = ?3 AND part = ?4",
+                params![now(), clients, self.run_id, part],
+            )
+            .map_err(db)?;
+        let payload = serde_json::json!({ "run_id": self.run_id, "part": part, "clients": clients });
+        append_audit(
+            &self.c,
+            "system",
+            "classification.partition",
+            &format!("run:{}", self.run_id),
+            &payload.to_string(),
+        )?;
+        self.c.execute_batch("COMMIT").map_err(db)?;
+        Ok(RunInfo {
+            run_id: self.run_id,
+            as_of: self.as_of,
+            rule_pack: self.pack_id.clone(),
+            rule_version: self.pack_version.clone(),
+            started_at: self.started_at.clone(),
+            finished_at: String::new(),
+            clients,
+        })
+    }
+}
+
+/// The open partitioned run, read on `c`.
+fn open_run_on(c: &Connection) -> StoreResult<Option<OpenRun>> {
+    let run = c
+        .query_row_cached(
+            "SELECT run_id, as_of, rule_pack, rule_version, partitions FROM classification_runs
+             WHERE finished_at = '' AND partitions > 0 ORDER BY run_id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    let Some((run_id, as_of, rule_pack, rule_version, partitions)) = run else { return Ok(None) };
+    let mut st = c
+        .prepare_cached(
+            "SELECT part FROM classification_run_partitions WHERE run_id = ?1 AND finished_at IS NOT NULL ORDER BY part",
+        )
+        .map_err(db)?;
+    let done = st.query_map([run_id], |r| r.get(0)).map_err(db)?.collect::<Result<Vec<i64>, _>>().map_err(db)?;
+    Ok(Some(OpenRun { run_id, as_of: codec::date(&as_of)?, rule_pack, rule_version, partitions, done }))
+}
+
+/// Refuses a write that must not happen while a partitioned run is open.
+fn refuse_if_open(c: &Connection, what: &str) -> StoreResult<()> {
+    match open_run_on(c)? {
+        Some(open) => Err(StoreError::Aborted(format!("cannot {what}: {}", open.describe()))),
+        None => Ok(()),
+    }
 }
 
 impl RunWriter for SqliteRunWriter {
@@ -388,6 +450,9 @@ impl RunWriter for SqliteRunWriter {
 
     fn finish(self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
         let res = (|| {
+            if let Some(part) = self.part {
+                return self.finish_partition(part, clients);
+            }
             let mut sorted: Vec<&(String, u8)> = deciles.iter().collect();
             sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut st = self
@@ -493,7 +558,7 @@ impl Store for SqliteStore {
     fn import(&self, f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>) -> StoreResult<bool> {
         let c = self.connect_bulk()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
-        let res = f(&mut Sink { c: &c });
+        let res = refuse_if_open(&c, "import").and_then(|()| f(&mut Sink { c: &c }));
         match res {
             Ok(true) => {
                 c.execute_batch("COMMIT").map_err(db)?;
@@ -553,7 +618,7 @@ impl Store for SqliteStore {
             transactions: n("transactions")?,
             assessments: n("assessments")?,
             interactions: n("interactions")?,
-            runs: n("classification_runs")?,
+            runs: n("classification_runs WHERE finished_at <> ''")?,
             checks: n("suitability_checks")?,
         })
     }
@@ -570,7 +635,7 @@ impl Store for SqliteStore {
         let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
         let ranges = scan::split(&*self.connect()?, parts)?;
         if ranges.len() == 1 {
-            return scan::scan_books(&*self.connect()?, catalog, chunk, &ranges[0], f);
+            return scan::scan_books(&*self.connect()?, catalog, chunk, &ranges[0], scan::Previous::Latest, f);
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScannedClient>>(2 * ranges.len());
         std::thread::scope(|s| {
@@ -579,7 +644,7 @@ impl Store for SqliteStore {
                 let tx = tx.clone();
                 readers.push(s.spawn(move || -> StoreResult<()> {
                     let c = self.connect()?;
-                    scan::scan_books(&c, catalog, chunk, range, &mut |batch| {
+                    scan::scan_books(&c, catalog, chunk, range, scan::Previous::Latest, &mut |batch| {
                         tx.send(batch).map_err(|_| StoreError::Aborted("the scan was stopped".into()))
                     })
                 }));
@@ -613,6 +678,10 @@ impl Store for SqliteStore {
         let c = self.connect()?;
         c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         let started_at = now();
+        if let Err(e) = refuse_if_open(&c, "start a run") {
+            let _ = c.execute_batch("ROLLBACK");
+            return Err(e);
+        }
         let setup = (|| {
             c.execute(
                 "INSERT INTO rule_packs (pack_id, version, source_text, stored_at) VALUES (?1, ?2, ?3, ?4)
@@ -640,13 +709,213 @@ impl Store for SqliteStore {
             pack_id: pack_id.to_string(),
             pack_version: pack_version.to_string(),
             started_at,
+            part: None,
         }))
+    }
+
+    fn open_run(&self) -> StoreResult<Option<OpenRun>> {
+        open_run_on(&*self.connect()?)
+    }
+
+    fn begin_partition(
+        &self,
+        as_of: NaiveDate,
+        pack_id: &str,
+        pack_version: &str,
+        pack_text: &str,
+        part: i64,
+        partitions: i64,
+    ) -> StoreResult<(Partition, Box<dyn RunWriter + '_>)> {
+        if partitions < 1 || part < 1 || part > partitions {
+            return Err(StoreError::Aborted(format!("no partition {part}/{partitions}: use I/N with 1 ≤ I ≤ N")));
+        }
+        // 1. open the run, or join the open one (a short transaction of its own)
+        let run_id = self.write(|c| {
+            if let Some(open) = open_run_on(c)? {
+                if open.partitions != partitions
+                    || open.as_of != as_of
+                    || open.rule_pack != pack_id
+                    || open.rule_version != pack_version
+                {
+                    return Err(StoreError::Aborted(format!(
+                        "partitioned run #{} is open as of {} with {} {} in {} partitions, not as of {as_of} with \
+                         {pack_id} {pack_version} in {partitions}: finish or abandon it first",
+                        open.run_id, open.as_of, open.rule_pack, open.rule_version, open.partitions
+                    )));
+                }
+                return Ok(open.run_id);
+            }
+            let started_at = now();
+            c.execute(
+                "INSERT INTO rule_packs (pack_id, version, source_text, stored_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (pack_id, version) DO NOTHING",
+                params![pack_id, pack_version, pack_text, started_at],
+            )
+            .map_err(db)?;
+            let previous: Option<i64> = c
+                .query_row("SELECT max(run_id) FROM classification_runs WHERE finished_at <> ''", [], |r| r.get(0))
+                .map_err(db)?;
+            c.execute(
+                "INSERT INTO classification_runs
+                     (as_of, rule_pack, rule_version, started_at, finished_at, clients, partitions, previous_run)
+                 VALUES (?1, ?2, ?3, ?4, '', 0, ?5, ?6)",
+                params![as_of.to_string(), pack_id, pack_version, started_at, partitions, previous],
+            )
+            .map_err(db)?;
+            let run_id = c.last_insert_rowid();
+            let n: i64 = c.query_row("SELECT count(*) FROM clients", [], |r| r.get(0)).map_err(db)?;
+            let mut bounds: Vec<Option<String>> = vec![None];
+            let mut st =
+                c.prepare("SELECT client_id FROM clients ORDER BY client_id LIMIT 1 OFFSET ?1").map_err(db)?;
+            for k in 1..partitions {
+                bounds.push(st.query_row([k * n / partitions], |r| r.get(0)).optional().map_err(db)?);
+            }
+            bounds.push(None);
+            for k in 1..=partitions {
+                c.execute(
+                    "INSERT INTO classification_run_partitions (run_id, part, lower_id, upper_id) VALUES (?1, ?2, ?3, ?4)",
+                    params![run_id, k, bounds[k as usize - 1], bounds[k as usize]],
+                )
+                .map_err(db)?;
+            }
+            Ok(run_id)
+        })?;
+        // 2. the partition's own transaction: its previous rows go, new ones come
+        let c = self.connect()?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let setup = (|| {
+            let (as_of_s, started_at, previous_run): (String, String, Option<i64>) = c.query_row(
+                "SELECT as_of, started_at, previous_run FROM classification_runs WHERE run_id = ?1 AND finished_at = ''",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let (lower_id, upper_id, finished): (Option<String>, Option<String>, Option<String>) = c.query_row(
+                "SELECT lower_id, upper_id, finished_at FROM classification_run_partitions WHERE run_id = ?1 AND part = ?2",
+                params![run_id, part],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let range = "run_id = ?1 AND (?2 IS NULL OR client_id >= ?2) AND (?3 IS NULL OR client_id < ?3)";
+            for t in ["classifications", "explanations"] {
+                c.execute(&format!("DELETE FROM {t} WHERE {range}"), params![run_id, lower_id, upper_id])?;
+            }
+            c.execute(
+                "UPDATE classification_run_partitions SET finished_at = NULL, clients = 0 WHERE run_id = ?1 AND part = ?2",
+                params![run_id, part],
+            )?;
+            let p = Partition {
+                run_id,
+                part,
+                partitions,
+                lower_id,
+                upper_id,
+                previous_run,
+                already_done: finished.is_some(),
+            };
+            Ok((p, as_of_s, started_at))
+        })();
+        let (p, _as_of, started_at) = match setup {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                return Err(db(e));
+            }
+        };
+        let w = SqliteRunWriter {
+            c: c.into_inner(),
+            run_id,
+            as_of,
+            pack_id: pack_id.to_string(),
+            pack_version: pack_version.to_string(),
+            started_at,
+            part: Some(part),
+        };
+        Ok((p, Box::new(w)))
+    }
+
+    fn scan_partition(
+        &self,
+        catalog: &Catalog,
+        chunk: usize,
+        partition: &Partition,
+        f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let range = scan::IdRange { lo: partition.lower_id.clone(), hi: partition.upper_id.clone() };
+        let prev = scan::Previous::Run(partition.previous_run);
+        scan::scan_books(&*self.connect()?, catalog, chunk, &range, prev, f)
+    }
+
+    fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)> {
+        let c = self.connect()?;
+        c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let setup = (|| {
+            let open = open_run_on(&c)?.ok_or_else(|| StoreError::Aborted("no partitioned run is open".into()))?;
+            let missing: Vec<String> =
+                (1..=open.partitions).filter(|k| !open.done.contains(k)).map(|k| k.to_string()).collect();
+            if !missing.is_empty() {
+                return Err(StoreError::Aborted(format!(
+                    "partition{} {} of {} of run #{} {} not done",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
+                    open.partitions,
+                    open.run_id,
+                    if missing.len() == 1 { "is" } else { "are" },
+                )));
+            }
+            let started_at: String = c
+                .query_row("SELECT started_at FROM classification_runs WHERE run_id = ?1", [open.run_id], |r| r.get(0))
+                .map_err(db)?;
+            c.execute("DELETE FROM value_deciles WHERE run_id = ?1", [open.run_id]).map_err(db)?;
+            let mut st = c.prepare("SELECT client_id, value FROM classifications WHERE run_id = ?1").map_err(db)?;
+            let mut rows = st.query([open.run_id]).map_err(db)?;
+            let mut pairs = Vec::new();
+            while let Some(r) = rows.next().map_err(db)? {
+                let v: String = r.get(1).map_err(db)?;
+                pairs.push((r.get::<_, String>(0).map_err(db)?, codec::dec(&v)?));
+            }
+            Ok((open, started_at, pairs))
+        })();
+        let (open, started_at, pairs) = match setup {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        let w = SqliteRunWriter {
+            c: c.into_inner(),
+            run_id: open.run_id,
+            as_of: open.as_of,
+            pack_id: open.rule_pack.clone(),
+            pack_version: open.rule_version.clone(),
+            started_at,
+            part: None,
+        };
+        Ok((open, pairs, Box::new(w)))
+    }
+
+    fn abandon_partitions(&self) -> StoreResult<Option<i64>> {
+        self.write(|c| {
+            let Some(open) = open_run_on(c)? else { return Ok(None) };
+            for t in [
+                "classifications",
+                "explanations",
+                "value_deciles",
+                "classification_run_partitions",
+                "classification_runs",
+            ] {
+                c.execute(&format!("DELETE FROM {t} WHERE run_id = ?1"), [open.run_id]).map_err(db)?;
+            }
+            let payload =
+                serde_json::json!({ "run_id": open.run_id, "partitions": open.partitions, "done": open.done });
+            append_audit(c, "system", "classification.abandon", &format!("run:{}", open.run_id), &payload.to_string())?;
+            Ok(Some(open.run_id))
+        })
     }
 
     fn latest_run(&self) -> StoreResult<Option<RunInfo>> {
         let c = self.connect()?;
         c.query_row_cached(
-            &format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC LIMIT 1"),
+            &format!("SELECT {RUN_COLS} FROM classification_runs WHERE finished_at <> '' ORDER BY run_id DESC LIMIT 1"),
             [],
             run_info,
         )
@@ -657,7 +926,9 @@ impl Store for SqliteStore {
     fn runs(&self) -> StoreResult<Vec<RunInfo>> {
         let c = self.connect()?;
         let mut st = c
-            .prepare_cached(&format!("SELECT {RUN_COLS} FROM classification_runs ORDER BY run_id DESC"))
+            .prepare_cached(&format!(
+                "SELECT {RUN_COLS} FROM classification_runs WHERE finished_at <> '' ORDER BY run_id DESC"
+            ))
             .map_err(db)?;
         let rows = st.query_map([], run_info).map_err(db)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db)

@@ -152,18 +152,32 @@ pub(crate) fn split(c: &Connection, parts: usize) -> StoreResult<Vec<IdRange>> {
     Ok(ranges)
 }
 
+/// Which run's results are a scanned client's previous values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Previous {
+    /// the latest finished run
+    Latest,
+    /// this one (a partition's, fixed when its run opened)
+    Run(Option<i64>),
+}
+
 /// Streams the clients of one id range in id order, in chunks.
 pub(crate) fn scan_books(
     c: &Connection,
     catalog: &Catalog,
     chunk: usize,
     range: &IdRange,
+    previous: Previous,
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     c.execute_batch("BEGIN DEFERRED").map_err(db)?;
     let res = (|| {
-        let prev_run: Option<i64> =
-            c.query_row("SELECT max(run_id) FROM classification_runs", [], |r| r.get(0)).map_err(db)?;
+        let prev_run: Option<i64> = match previous {
+            Previous::Run(run) => run,
+            Previous::Latest => c
+                .query_row("SELECT max(run_id) FROM classification_runs WHERE finished_at <> ''", [], |r| r.get(0))
+                .map_err(db)?,
+        };
         let w = range.clause("WHERE");
         let and = range.clause("AND");
         let mut cl = c

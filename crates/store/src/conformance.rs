@@ -176,6 +176,164 @@ pub fn an_unfinished_run_leaves_nothing_and_a_finished_one_is_history(s: &dyn St
     assert_eq!(s.pack_text("cn-bank", &pack.version).unwrap().as_deref(), Some(pack.source_text.as_str()));
 }
 
+/// One ordinary run over the whole book, as `app::batch` does it.
+fn ordinary_run(
+    s: &dyn Store,
+    pack: &tierwise_rules::Pack,
+    cat: &tierwise_classify::Catalog,
+    as_of: chrono::NaiveDate,
+) -> RunInfo {
+    let engine = tierwise_classify::Engine::new(pack, Default::default());
+    let mut w = s.begin_run(as_of, &pack.id, &pack.version, &pack.source_text).unwrap();
+    let mut values = Vec::new();
+    s.scan_books(cat, 4, &mut |chunk| {
+        let rows: Vec<_> = chunk.into_iter().map(|c| (engine.classify(&c.book, cat, as_of), c.previous)).collect();
+        values.extend(rows.iter().map(|(c, _)| (c.client_id.clone(), c.value)));
+        w.write(&rows)
+    })
+    .unwrap();
+    let n = values.len() as i64;
+    w.finish(&tierwise_classify::ntile_deciles(values), n).unwrap()
+}
+
+/// Partition `part` of 3 opened and written in full; the writer is returned
+/// unfinished, with the partition and its client count.
+fn write_partition<'s>(
+    s: &'s dyn Store,
+    pack: &tierwise_rules::Pack,
+    cat: &tierwise_classify::Catalog,
+    as_of: chrono::NaiveDate,
+    part: i64,
+) -> (Partition, Box<dyn RunWriter + 's>, i64) {
+    let engine = tierwise_classify::Engine::new(pack, Default::default());
+    let (p, mut w) = s.begin_partition(as_of, &pack.id, &pack.version, &pack.source_text, part, 3).unwrap();
+    let mut n = 0;
+    s.scan_partition(cat, 4, &p, &mut |chunk| {
+        let rows: Vec<_> = chunk.into_iter().map(|c| (engine.classify(&c.book, cat, as_of), c.previous)).collect();
+        n += rows.len() as i64;
+        w.write(&rows)
+    })
+    .unwrap();
+    (p, w, n)
+}
+
+fn export(s: &dyn Store, run_id: i64) -> Vec<StoredClassification> {
+    let mut out = Vec::new();
+    s.scan_run(run_id, &mut |r| {
+        out.push(r.clone());
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+/// A run classified as 3 partitions — one killed mid-way (its writer dropped)
+/// and run again, one run twice — is invisible until its finishing step, and
+/// then exports exactly what an ordinary run over the same book exports.
+pub fn a_partitioned_run_is_invisible_until_finished_and_equals_an_ordinary_one(s: &dyn Store) {
+    let ok = s
+        .import(&mut |sink| {
+            sink.put_products(&[product("P1")])?;
+            let ids: Vec<String> = (1..=25).map(|i| format!("C{i:02}")).collect();
+            sink.put_clients(&ids.iter().map(|id| client(id)).collect::<Vec<_>>())?;
+            let holdings: Vec<Holding> = (1..=25)
+                .filter(|i| i % 5 != 0)
+                .map(|i| Holding {
+                    client_id: format!("C{i:02}"),
+                    product_id: "P1".into(),
+                    // repeated values: ties ordered by client id
+                    market_value: Decimal::from((i % 7) * 150_000 + 10_000),
+                    as_of: parse_date("2025-06-30").unwrap(),
+                })
+                .collect();
+            sink.put_holdings(&holdings)?;
+            Ok(true)
+        })
+        .unwrap();
+    assert!(ok);
+    let pack = tierwise_rules_pack();
+    let cat = tierwise_classify::Catalog::new(s.products().unwrap());
+    let as_of = parse_date("2025-06-30").unwrap();
+    ordinary_run(s, &pack, &cat, as_of);
+    let ordinary = ordinary_run(s, &pack, &cat, as_of);
+    let expected = export(s, ordinary.run_id);
+    assert_eq!(expected.len(), 25);
+    assert!(expected.iter().any(|r| r.value_decile == 10));
+    let visible = |s: &dyn Store| {
+        assert_eq!(s.latest_run().unwrap().unwrap(), ordinary);
+        assert_eq!(s.runs().unwrap().len(), 2);
+        assert_eq!(s.counts().unwrap().runs, 2);
+    };
+
+    // partition 1 killed mid-way: its writer dropped before finish
+    {
+        let (p, w, n) = write_partition(s, &pack, &cat, as_of, 1);
+        assert!(!p.already_done);
+        assert_eq!(p.previous_run, Some(ordinary.run_id));
+        assert!(n > 0);
+        drop(w);
+    }
+    visible(s);
+    let open = s.open_run().unwrap().unwrap();
+    assert_eq!((open.partitions, open.done.clone()), (3, vec![]));
+    assert_eq!(open.run_id, ordinary.run_id + 1);
+
+    // partition 2, then again: the second replaces the first's rows
+    let (p, w, n2) = write_partition(s, &pack, &cat, as_of, 2);
+    assert!(!p.already_done);
+    w.finish(&[], n2).unwrap();
+    let (p, w, again) = write_partition(s, &pack, &cat, as_of, 2);
+    assert!(p.already_done);
+    assert_eq!(again, n2);
+    w.finish(&[], again).unwrap();
+    // partition 3
+    let (_, w, n3) = write_partition(s, &pack, &cat, as_of, 3);
+    w.finish(&[], n3).unwrap();
+    visible(s);
+    assert_eq!(s.open_run().unwrap().unwrap().done, vec![2, 3]);
+
+    // while open: no finishing step before every partition is done, no other
+    // run, no import, no other shape of the same run
+    assert!(s.begin_finish_partitions().is_err());
+    assert!(s.begin_run(as_of, &pack.id, &pack.version, &pack.source_text).is_err());
+    assert!(s.import(&mut |_| Ok(true)).is_err());
+    assert!(s.begin_partition(as_of, &pack.id, &pack.version, &pack.source_text, 1, 4).is_err());
+    visible(s);
+
+    // partition 1 again, in full this time
+    let (_, w, n1) = write_partition(s, &pack, &cat, as_of, 1);
+    w.finish(&[], n1).unwrap();
+    assert_eq!(n1 + n2 + n3, 25);
+    visible(s);
+
+    // a finishing step dropped before its end changes nothing
+    {
+        let (_, pairs, _w) = s.begin_finish_partitions().unwrap();
+        assert_eq!(pairs.len(), 25);
+    }
+    visible(s);
+    let (open, pairs, w) = s.begin_finish_partitions().unwrap();
+    assert_eq!(open.done, vec![1, 2, 3]);
+    let n = pairs.len() as i64;
+    let run = w.finish(&tierwise_classify::ntile_deciles(pairs), n).unwrap();
+    assert_eq!(run.clients, 25);
+    assert_eq!(s.latest_run().unwrap().unwrap(), run);
+    assert_eq!(s.runs().unwrap().len(), 3);
+    assert!(s.open_run().unwrap().is_none());
+    assert_eq!(export(s, run.run_id), expected);
+    // an ordinary run follows, with the partitioned one as its previous run
+    let next = ordinary_run(s, &pack, &cat, as_of);
+    assert_eq!(export(s, next.run_id), export(s, run.run_id));
+
+    // an abandoned partitioned run leaves nothing
+    let (_, w, n) = write_partition(s, &pack, &cat, as_of, 1);
+    w.finish(&[], n).unwrap();
+    assert!(s.abandon_partitions().unwrap().is_some());
+    assert!(s.open_run().unwrap().is_none());
+    assert_eq!(s.latest_run().unwrap().unwrap(), next);
+    assert_eq!(s.runs().unwrap().len(), 4);
+}
+
 fn tierwise_rules_pack() -> tierwise_rules::Pack {
     tierwise_rules::load("cn-bank", None).unwrap().0
 }
@@ -186,4 +344,5 @@ pub fn run_all<S: Store>(fresh: &mut dyn FnMut() -> S) {
     reimport_updates_by_key(&fresh());
     scan_streams_clients_in_id_order_with_their_rows(&fresh());
     an_unfinished_run_leaves_nothing_and_a_finished_one_is_history(&fresh());
+    a_partitioned_run_is_invisible_until_finished_and_equals_an_ordinary_one(&fresh());
 }

@@ -116,6 +116,48 @@ pub trait RunWriter: Send {
     fn finish(self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo>;
 }
 
+/// One partition of a partitioned run (`classify --partition I/N`): the
+/// clients with `lower_id ≤ client_id < upper_id` (either end open).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partition {
+    pub run_id: i64,
+    /// 1 … `partitions`
+    pub part: i64,
+    pub partitions: i64,
+    pub lower_id: Option<String>,
+    pub upper_id: Option<String>,
+    /// the run whose results give `prev_asset_tier` / `prev_segment`
+    pub previous_run: Option<i64>,
+    /// the partition had already committed once: this writer replaces its rows
+    pub already_done: bool,
+}
+
+/// A partitioned run opened and not yet finished (invisible to readers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenRun {
+    pub run_id: i64,
+    pub as_of: NaiveDate,
+    pub rule_pack: String,
+    pub rule_version: String,
+    pub partitions: i64,
+    /// the partitions committed so far, in order
+    pub done: Vec<i64>,
+}
+
+impl OpenRun {
+    /// "partitioned run #12 is open (3 of 8 partitions done)"
+    pub fn describe(&self) -> String {
+        format!(
+            "partitioned run #{} (as of {}) is open ({} of {} partitions done): finish it with \
+             `tierwise classify --finish-partitions` or give it up with `--abandon-partitions`",
+            self.run_id,
+            self.as_of,
+            self.done.len(),
+            self.partitions
+        )
+    }
+}
+
 /// A recorded suitability check (适当性匹配), as the audit trail keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckRecord {
@@ -164,7 +206,43 @@ pub trait Store: Send + Sync {
         pack_version: &str,
         pack_text: &str,
     ) -> StoreResult<Box<dyn RunWriter + '_>>;
+    /// The open partitioned run, if any.
+    fn open_run(&self) -> StoreResult<Option<OpenRun>>;
+    /// Opens partition `part` of `partitions` in its own transaction,
+    /// opening the partitioned run first (committed at once, unfinished,
+    /// invisible to readers) when none is open. The writer's rows replace any
+    /// the partition stored before; its `finish` ignores deciles, marks the
+    /// partition done and commits; dropping it leaves the partition as it was.
+    fn begin_partition(
+        &self,
+        as_of: NaiveDate,
+        pack_id: &str,
+        pack_version: &str,
+        pack_text: &str,
+        part: i64,
+        partitions: i64,
+    ) -> StoreResult<(Partition, Box<dyn RunWriter + '_>)>;
+    /// Streams the clients of one partition like `scan_books`, with the
+    /// previous values from the partition's `previous_run`.
+    fn scan_partition(
+        &self,
+        catalog: &Catalog,
+        chunk: usize,
+        partition: &Partition,
+        f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+    /// The finishing step of the open partitioned run, in one transaction:
+    /// fails unless every partition is done; returns the run's (client id,
+    /// value) pairs and a writer whose `finish(deciles, clients)` stores the
+    /// deciles and makes the run visible.
+    #[allow(clippy::type_complexity)]
+    fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)>;
+    /// Deletes the open partitioned run (never visible); its id, if one was open.
+    fn abandon_partitions(&self) -> StoreResult<Option<i64>>;
+
+    /// The latest finished run.
     fn latest_run(&self) -> StoreResult<Option<RunInfo>>;
+    /// Every finished run, newest first.
     fn runs(&self) -> StoreResult<Vec<RunInfo>>;
     /// Streams a run's rows in client id order.
     fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()>;
