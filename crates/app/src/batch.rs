@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::sync::mpsc::sync_channel;
 use tierwise_classify::{ntile_deciles, Catalog, Classification, Engine};
-use tierwise_store::{RunInfo, RunWriter, ScannedClient, Store, StoreError};
+use tierwise_store::{Partition, RunInfo, RunWriter, ScannedClient, Store, StoreError};
 
 /// Progress of a batch: called with the number of clients done.
 pub trait Progress: Sync {
@@ -47,8 +47,26 @@ pub(crate) fn run(
     writer: Option<Box<dyn RunWriter + '_>>,
     progress: &dyn Progress,
 ) -> AppResult<BatchOutcome> {
+    run_in(store, engine, catalog, as_of, writer, None, progress)
+}
+
+/// `run` over the whole book (`partition` None) or over one partition of a
+/// partitioned run, whose writer is finished without deciles.
+pub(crate) fn run_in(
+    store: &dyn Store,
+    engine: &Engine,
+    catalog: &Catalog,
+    as_of: NaiveDate,
+    writer: Option<Box<dyn RunWriter + '_>>,
+    partition: Option<&Partition>,
+    progress: &dyn Progress,
+) -> AppResult<BatchOutcome> {
     use rayon::prelude::*;
-    progress.total(store.counts()?.clients as u64);
+    let total = store.counts()?.clients as u64;
+    progress.total(match partition {
+        Some(p) => total.div_ceil(p.partitions.max(1) as u64),
+        None => total,
+    });
     let mut values: Vec<(String, Decimal)> = Vec::new();
     let mut tiers: Vec<(String, u64)> = Vec::new();
     let mut segments: Vec<(String, u64)> = Vec::new();
@@ -59,9 +77,12 @@ pub(crate) fn run(
 
     let (scan_res, write_res) = std::thread::scope(|s| {
         let scanner = s.spawn(move || {
-            store.scan_books(catalog, CHUNK, &mut |chunk| {
-                book_tx.send(chunk).map_err(|_| StoreError::Aborted("the classification stopped".into()))
-            })
+            let mut send =
+                |chunk| book_tx.send(chunk).map_err(|_| StoreError::Aborted("the classification stopped".into()));
+            match partition {
+                Some(p) => store.scan_partition(catalog, CHUNK, p, &mut send),
+                None => store.scan_books(catalog, CHUNK, &mut send),
+            }
         });
         let persister = s.spawn(move || -> Result<Option<Box<dyn RunWriter + '_>>, StoreError> {
             let mut w = writer;
@@ -105,6 +126,7 @@ pub(crate) fn run(
     dist.tiers = tiers;
     dist.segments = segments;
     let run = match writer {
+        Some(w) if partition.is_some() => Some(w.finish(&[], clients as i64)?),
         Some(w) => {
             let deciles = ntile_deciles(values);
             Some(w.finish(&deciles, clients as i64)?)

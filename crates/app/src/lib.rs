@@ -21,7 +21,7 @@ use tierwise_classify::{Catalog, Engine, MigrationMatrix};
 use tierwise_domain::{Lang, LocalDateTime};
 use tierwise_questionnaire::Questionnaire;
 use tierwise_rules::Pack;
-use tierwise_store::{Database, RunInfo, StoreError};
+use tierwise_store::{Database, Partition, RunInfo, StoreError};
 use tierwise_store_sqlite::SqliteStore;
 use tierwise_suitability::{CheckOutcome, CheckRequest};
 
@@ -289,6 +289,54 @@ impl App {
         let out = batch::run(self.store.as_ref(), &engine, &catalog, as_of, Some(writer), progress)?;
         let run = out.run.ok_or_else(|| AppError::Aborted("the run was not stored".into()))?;
         Ok((run, out.distribution))
+    }
+
+    /// Classifies one partition (`part` of `partitions`) of a partitioned
+    /// run, opening the run if none is open. A partition already done is
+    /// left as it is (`None`): a scheduler may re-run every partition that
+    /// did not report success.
+    pub fn classify_partition(
+        &self,
+        as_of: NaiveDate,
+        part: i64,
+        partitions: i64,
+        progress: &dyn Progress,
+    ) -> AppResult<(Partition, Option<(RunInfo, Distribution)>)> {
+        let catalog = self.catalog()?;
+        let engine = self.engine(&self.pack);
+        let (p, writer) = self.store.begin_partition(
+            as_of,
+            &self.pack.id,
+            &self.pack.version,
+            &self.pack.source_text,
+            part,
+            partitions,
+        )?;
+        if p.already_done {
+            drop(writer); // rolls back: the committed partition stays as it was
+            return Ok((p, None));
+        }
+        let out = batch::run_in(self.store.as_ref(), &engine, &catalog, as_of, Some(writer), Some(&p), progress)?;
+        let run = out.run.ok_or_else(|| AppError::Aborted("the partition was not stored".into()))?;
+        Ok((p, Some((run, out.distribution))))
+    }
+
+    /// The finishing step of a partitioned run: exact deciles over the whole
+    /// run (the same `ntile_deciles` as an ordinary run), then the run is
+    /// visible. Fails, changing nothing, unless every partition is done.
+    pub fn finish_partitions(&self) -> AppResult<(RunInfo, Distribution)> {
+        let (_open, pairs, writer) = self.store.begin_finish_partitions()?;
+        let clients = pairs.len() as i64;
+        let deciles = tierwise_classify::ntile_deciles(pairs);
+        let run = writer.finish(&deciles, clients)?;
+        let mut dist = self.run_distribution(&run)?;
+        batch::in_pack_order(&self.pack, &mut dist);
+        Ok((run, dist))
+    }
+
+    /// Gives up the open partitioned run (nothing of it was ever visible).
+    pub fn abandon_partitions(&self) -> AppResult<Option<i64>> {
+        Ok(self.store.abandon_partitions()?)
     }
 
     /// Classifies every client with `candidate` without storing anything; the

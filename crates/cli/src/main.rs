@@ -66,6 +66,16 @@ enum Command {
         /// Evaluation date (default: today in the institution's time zone)
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// Classify only partition I of N of a partitioned run (opened by the
+        /// first partition; invisible until `--finish-partitions`)
+        #[arg(long, value_name = "I/N", value_parser = parse_partition, conflicts_with_all = ["finish_partitions", "abandon_partitions"])]
+        partition: Option<(i64, i64)>,
+        /// Once every partition is done: compute the deciles over the whole run and make it visible
+        #[arg(long, conflicts_with_all = ["as_of", "abandon_partitions"])]
+        finish_partitions: bool,
+        /// Give up the open partitioned run (nothing of it was ever visible)
+        #[arg(long, conflicts_with = "as_of")]
+        abandon_partitions: bool,
     },
     /// Export stored results
     Export {
@@ -295,10 +305,24 @@ fn run(cli: Cli) -> Result<i32> {
             let app = App::open(&cfg)?;
             import(&app, &dir, lang)
         }
-        Command::Classify { as_of } => {
+        Command::Classify { as_of, partition, finish_partitions, abandon_partitions } => {
             let app = App::open(&cfg)?;
+            if finish_partitions {
+                finish_partitions_cmd(&app, lang)?;
+                return Ok(0);
+            }
+            if abandon_partitions {
+                match app.abandon_partitions()? {
+                    Some(id) => println!("{} #{id}", output::t(lang, "已放弃分区分类", "abandoned partitioned run")),
+                    None => println!("{}", output::t(lang, "没有未完成的分区分类", "no partitioned run is open")),
+                }
+                return Ok(0);
+            }
             let as_of = as_of.unwrap_or_else(|| app.today());
-            classify(&app, as_of, lang)?;
+            match partition {
+                Some((part, partitions)) => classify_partition(&app, as_of, part, partitions, lang)?,
+                None => classify(&app, as_of, lang)?,
+            }
             Ok(0)
         }
         Command::Export { what: ExportWhat::Classifications { out } } => {
@@ -376,6 +400,66 @@ fn classify(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let (run, dist) = app.classify(as_of, &bar)?;
     bar.finish();
+    println!(
+        "{} #{} · {} {} · {} {} {} · {} {} · {:.1}s",
+        output::t(lang, "分类完成", "classification run"),
+        run.run_id,
+        output::t(lang, "评估日", "as of"),
+        run.as_of,
+        output::t(lang, "规则包", "rule pack"),
+        run.rule_pack,
+        run.rule_version,
+        run.clients,
+        output::t(lang, "位客户", "clients"),
+        started.elapsed().as_secs_f64()
+    );
+    output::distribution(&app.pack, &dist, lang);
+    Ok(())
+}
+
+/// `I/N` with 1 ≤ I ≤ N.
+fn parse_partition(s: &str) -> std::result::Result<(i64, i64), String> {
+    let bad = || format!("{s:?} is not a partition: write I/N with 1 ≤ I ≤ N, e.g. 2/8");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (i64, i64) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if i < 1 || n < 1 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+fn classify_partition(app: &App, as_of: NaiveDate, part: i64, partitions: i64, lang: Lang) -> Result<()> {
+    let bar = output::Bar::clients();
+    let started = std::time::Instant::now();
+    let (p, out) = app.classify_partition(as_of, part, partitions, &bar)?;
+    bar.finish();
+    match out {
+        None => println!(
+            "{} {part}/{partitions} {} #{} {}",
+            output::t(lang, "分区", "partition"),
+            output::t(lang, "属于分类", "of run"),
+            p.run_id,
+            output::t(lang, "已完成，未重算", "is already done")
+        ),
+        Some((run, _)) => println!(
+            "{} {part}/{partitions} {} #{} {} · {} {} · {} {} · {:.1}s",
+            output::t(lang, "分区", "partition"),
+            output::t(lang, "属于分类", "of run"),
+            run.run_id,
+            output::t(lang, "完成", "done"),
+            output::t(lang, "评估日", "as of"),
+            run.as_of,
+            run.clients,
+            output::t(lang, "位客户", "clients"),
+            started.elapsed().as_secs_f64()
+        ),
+    }
+    Ok(())
+}
+
+fn finish_partitions_cmd(app: &App, lang: Lang) -> Result<()> {
+    let started = std::time::Instant::now();
+    let (run, dist) = app.finish_partitions()?;
     println!(
         "{} #{} · {} {} · {} {} {} · {} {} · {:.1}s",
         output::t(lang, "分类完成", "classification run"),

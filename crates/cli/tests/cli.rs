@@ -389,3 +389,59 @@ fn users_are_added_and_the_audit_chain_verifies_until_a_row_is_edited() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("BROKEN at event: #1"), "{text}");
 }
+
+/// `classify --partition 1/2`, `2/2` and `--finish-partitions` store a run
+/// whose export equals an unpartitioned run's, visible only once finished.
+fn a_partitioned_run_exports_what_an_ordinary_one_does(env: &Env) {
+    let book = env.generated("300");
+    env.ok(&["import", book.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let ordinary = env.ok(&["export", "classifications"]);
+    assert_eq!(ordinary.lines().count(), 301);
+
+    let out = env.ok(&["classify", "--as-of", AS_OF, "--partition", "1/2"]);
+    assert!(out.contains("partition 1/2 of run #2 done"), "{out}");
+    // not visible, and not finishable, yet; no other run meanwhile
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+    let o = env.run(&["classify", "--finish-partitions"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("partition 2 of 2 of run #2 is not done"), "{o:?}");
+    let o = env.run(&["classify", "--as-of", AS_OF]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("partitioned run #2"), "{o:?}");
+
+    env.ok(&["classify", "--as-of", AS_OF, "--partition", "2/2"]);
+    let out = env.ok(&["classify", "--as-of", AS_OF, "--partition", "1/2"]);
+    assert!(out.contains("is already done"), "{out}");
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+    let out = env.ok(&["classify", "--finish-partitions"]);
+    assert!(out.contains("classification run #2") && out.contains("300 clients"), "{out}");
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+    // and the next ordinary run takes its number after it
+    let out = env.ok(&["classify", "--as-of", AS_OF]);
+    assert!(out.contains("classification run #3"), "{out}");
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+}
+
+#[test]
+fn a_partitioned_run_exports_what_an_ordinary_one_does_on_sqlite() {
+    a_partitioned_run_exports_what_an_ordinary_one_does(&Env::sqlite());
+}
+
+#[test]
+fn a_partitioned_run_exports_what_an_ordinary_one_does_on_postgres() {
+    let Some(env) = Env::postgres("cli_partition") else { return };
+    a_partitioned_run_exports_what_an_ordinary_one_does(&env);
+}
+
+#[test]
+fn a_bad_partition_is_refused() {
+    let env = Env::sqlite();
+    env.import_fixture();
+    for bad in ["0/2", "3/2", "2", "a/b"] {
+        let o = env.run(&["classify", "--as-of", AS_OF, "--partition", bad]);
+        assert!(!o.status.success(), "{bad}");
+    }
+    let out = env.ok(&["classify", "--abandon-partitions"]);
+    assert!(out.contains("no partitioned run is open"), "{out}");
+}
