@@ -400,6 +400,18 @@ fn classify(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let (run, dist) = app.classify(as_of, &bar)?;
     bar.finish();
+    run_summary(app, &run, &dist, started, lang);
+    Ok(())
+}
+
+/// The line and tables printed after a run is stored.
+fn run_summary(
+    app: &App,
+    run: &tierwise_store::RunInfo,
+    dist: &tierwise_app::Distribution,
+    started: std::time::Instant,
+    lang: Lang,
+) {
     println!(
         "{} #{} · {} {} · {} {} {} · {} {} · {:.1}s",
         output::t(lang, "分类完成", "classification run"),
@@ -413,8 +425,7 @@ fn classify(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
         output::t(lang, "位客户", "clients"),
         started.elapsed().as_secs_f64()
     );
-    output::distribution(&app.pack, &dist, lang);
-    Ok(())
+    output::distribution(&app.pack, dist, lang);
 }
 
 /// `I/N` with 1 ≤ I ≤ N.
@@ -460,26 +471,18 @@ fn classify_partition(app: &App, as_of: NaiveDate, part: i64, partitions: i64, l
 fn finish_partitions_cmd(app: &App, lang: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let (run, dist) = app.finish_partitions()?;
-    println!(
-        "{} #{} · {} {} · {} {} {} · {} {} · {:.1}s",
-        output::t(lang, "分类完成", "classification run"),
-        run.run_id,
-        output::t(lang, "评估日", "as of"),
-        run.as_of,
-        output::t(lang, "规则包", "rule pack"),
-        run.rule_pack,
-        run.rule_version,
-        run.clients,
-        output::t(lang, "位客户", "clients"),
-        started.elapsed().as_secs_f64()
-    );
-    output::distribution(&app.pack, &dist, lang);
+    run_summary(app, &run, &dist, started, lang);
     Ok(())
 }
 
 fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {
-    let Some(run) = app.store.latest_run()? else {
+    let Some(latest) = app.store.latest_run()? else {
         bail!("there is no classification run yet: run `tierwise classify` first")
+    };
+    // the client's row of the latest run (a point lookup, not a scan of the run)
+    let Some((run, row)) = app.store.client_history(client)?.into_iter().find(|(r, _)| r.run_id == latest.run_id)
+    else {
+        bail!("client {client:?} is not in run #{}", latest.run_id)
     };
     let Some(text) = app.store.explanation(run.run_id, client)? else {
         bail!("client {client:?} is not in run #{}", run.run_id)
@@ -491,36 +494,7 @@ fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {
             .map_err(|e| anyhow::anyhow!("the stored pack no longer validates: {e}"))?,
         None => app.pack.clone(),
     };
-    let mut row = None;
-    app.store.scan_run(run.run_id, &mut |r| {
-        if r.client_id == client {
-            row = Some(r.clone());
-        }
-        Ok(())
-    })?;
-    let Some(row) = row else { bail!("client {client:?} is not in run #{}", run.run_id) };
-    let value = |dim: &str| -> String {
-        match dim {
-            "aum" => row.aum.to_string(),
-            "asset_tier" => row.asset_tier.clone(),
-            "risk_level" => row.risk_level.clone(),
-            "risk_lowest" => row.risk_lowest.to_string(),
-            "assessment_status" => row.assessment_status.clone(),
-            "risk_preference" => row.risk_preference.clone(),
-            "goal" => row.goal.clone(),
-            "experience" => row.experience.clone(),
-            "lifecycle" => row.lifecycle.clone(),
-            "depth" => row.depth.clone(),
-            "investor_category" => row.investor_category.clone(),
-            "qualified_investor" => row.qualified_investor.to_string(),
-            "private_fund_qualified" => row.private_fund_qualified.to_string(),
-            "churn_risk" => row.churn_risk.clone(),
-            "value" => row.value.normalize().to_string(),
-            "behaviour_risk" => row.behaviour_risk.clone(),
-            "segment" => row.segment.clone(),
-            _ => String::new(),
-        }
-    };
+    let value = |dim: &str| tierwise_app::desk::stored_value(&row, dim);
     println!(
         "{client} · {} #{} · {} {} · {} {} {}",
         output::t(lang, "分类", "run"),
