@@ -445,3 +445,21 @@ fn a_bad_partition_is_refused() {
     let out = env.ok(&["classify", "--abandon-partitions"]);
     assert!(out.contains("no partitioned run is open"), "{out}");
 }
+
+#[test]
+fn any_number_of_partitions_gives_the_ordinary_export() {
+    // one partition, an odd number, and more partitions than clients (some empty)
+    let env = Env::sqlite();
+    let book = env.generated("300");
+    env.ok(&["import", book.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let ordinary = env.ok(&["export", "classifications"]);
+    for n in [1usize, 7, 400] {
+        // a partition's order does not matter: run them backwards
+        for i in (1..=n).rev() {
+            env.ok(&["classify", "--as-of", AS_OF, "--partition", &format!("{i}/{n}")]);
+        }
+        env.ok(&["classify", "--finish-partitions"]);
+        assert_eq!(env.ok(&["export", "classifications"]), ordinary, "N = {n}");
+    }
+}
