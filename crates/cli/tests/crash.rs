@@ -87,3 +87,29 @@ fn a_run_killed_midway_leaves_the_old_runs_and_a_rerun_completes() {
     assert!(out.contains("run #2"), "{out}");
     assert_eq!(count(&env, "SELECT count(*) FROM classifications"), 2 * rows);
 }
+
+#[test]
+fn a_partition_killed_midway_leaves_none_of_its_rows_and_a_rerun_completes() {
+    if !have_sqlite3() {
+        eprintln!("skipped: the sqlite3 command is not installed");
+        return;
+    }
+    let env = Env::sqlite();
+    let data = env.generated("20000");
+    env.ok(&["import", data.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", "2025-06-30"]);
+    let ordinary = env.ok(&["export", "classifications"]);
+    let rows = count(&env, "SELECT count(*) FROM classifications");
+    let killed = kill_during(&env, &["classify", "--as-of", "2025-06-30", "--partition", "1/2"], 2 << 20);
+    assert!(killed, "the partition finished before it could be killed: make the book larger");
+    // the killed partition's rows are gone whole; readers still see the old run only
+    assert_eq!(count(&env, "SELECT count(*) FROM classifications"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM explanations"), rows);
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+    for p in ["2/2", "1/2"] {
+        env.ok(&["classify", "--as-of", "2025-06-30", "--partition", p]);
+    }
+    env.ok(&["classify", "--finish-partitions"]);
+    assert_eq!(count(&env, "SELECT count(*) FROM classifications"), 2 * rows);
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+}
