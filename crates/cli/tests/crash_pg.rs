@@ -139,3 +139,25 @@ fn postgres_a_run_killed_midway_leaves_the_old_runs_and_a_rerun_completes() {
     assert_eq!(count(&env, "SELECT count(*) FROM explanations WHERE run_id = 2"), rows);
     assert_eq!(count(&env, "SELECT count(*) FROM value_deciles WHERE run_id = 2"), rows);
 }
+
+#[test]
+fn postgres_a_partition_killed_midway_leaves_none_of_its_rows_and_a_rerun_completes() {
+    let Some(env) = Env::postgres("tw_crash_part") else { return };
+    let data = env.generated("20000");
+    env.ok(&["import", data.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let ordinary = env.ok(&["export", "classifications"]);
+    let rows = count(&env, "SELECT count(*) FROM classifications");
+    let killed = kill_during(&env, &["classify", "--as-of", AS_OF, "--partition", "1/2"], 1 << 20);
+    assert!(killed, "the partition finished before it could be killed: make the book larger");
+    // none of the killed partition's rows; readers still see the old run only
+    assert_eq!(count(&env, "SELECT count(*) FROM classifications"), rows);
+    assert_eq!(count(&env, "SELECT count(*) FROM explanations"), rows);
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+    for p in ["2/2", "1/2"] {
+        env.ok(&["classify", "--as-of", AS_OF, "--partition", p]);
+    }
+    env.ok(&["classify", "--finish-partitions"]);
+    assert_eq!(count(&env, "SELECT count(*) FROM classifications"), 2 * rows);
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+}
