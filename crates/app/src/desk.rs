@@ -288,7 +288,8 @@ pub struct ClientFilter {
     pub limit: Option<u32>,
 }
 
-fn nonempty(s: &Option<String>) -> Option<String> {
+/// A form or query value, trimmed; None when absent or blank.
+pub fn nonempty(s: &Option<String>) -> Option<String> {
     s.as_ref().map(|x| x.trim().to_string()).filter(|x| !x.is_empty())
 }
 
@@ -1235,7 +1236,7 @@ impl App {
     }
 
     /// The pack version that produced a run (as stored with it), else the active pack.
-    fn run_pack(&self, run: &RunInfo) -> AppResult<tierwise_rules::Pack> {
+    pub fn run_pack(&self, run: &RunInfo) -> AppResult<tierwise_rules::Pack> {
         if run.rule_pack == self.pack.id && run.rule_version == self.pack.version {
             return Ok(self.pack.clone());
         }
@@ -1532,6 +1533,17 @@ impl App {
             .and_then(|a| a.as_str().map(String::from).or_else(|| a.as_f64().map(|f| f.to_string())))
             .and_then(|s| s.parse().ok())
             .unwrap_or_default();
+        // the 双录 reference, required when the check obliged dual recording
+        let recording = || -> AppResult<Option<String>> {
+            let r = nonempty(&input.recording_ref);
+            if r.is_none() && obligations.iter().any(|o| o == "dual_recording") {
+                return Err(invalid(
+                    "recording_ref",
+                    "this sale must be dual-recorded (双录): give the recording reference",
+                ));
+            }
+            Ok(r)
+        };
         let confirmation = match check.verdict.as_str() {
             "prohibited" => return Err(invalid("check", "a prohibited sale cannot be recorded")),
             "warn" => {
@@ -1539,13 +1551,7 @@ impl App {
                     .ok_or_else(|| invalid("confirmed_by", "the client's confirmation is required after a warning"))?;
                 let channel = nonempty(&input.confirmation_channel).unwrap_or_else(|| "branch".into());
                 Channel::parse(&channel).map_err(|e| invalid("confirmation_channel", e.to_string()))?;
-                let recording_ref = nonempty(&input.recording_ref);
-                if obligations.iter().any(|o| o == "dual_recording") && recording_ref.is_none() {
-                    return Err(invalid(
-                        "recording_ref",
-                        "this sale must be dual-recorded (双录): give the recording reference",
-                    ));
-                }
+                let recording_ref = recording()?;
                 Some(Confirmation {
                     confirmed_by: by,
                     confirmed_at: tierwise_domain::dates::format_timestamp(&self.now_local()),
@@ -1554,15 +1560,10 @@ impl App {
                 })
             }
             "match" => {
-                if obligations.iter().any(|o| o == "dual_recording") && nonempty(&input.recording_ref).is_none() {
-                    return Err(invalid(
-                        "recording_ref",
-                        "this sale must be dual-recorded (双录): give the recording reference",
-                    ));
-                }
+                let recording_ref = recording()?;
                 // a dual recording is the client's confirmation on record: keep it with the client's name
                 let by = nonempty(&input.confirmed_by).or_else(|| {
-                    nonempty(&input.recording_ref)?;
+                    recording_ref.as_ref()?;
                     self.store
                         .client(&check.client_id)
                         .ok()
@@ -1574,7 +1575,7 @@ impl App {
                     confirmed_by: by,
                     confirmed_at: tierwise_domain::dates::format_timestamp(&self.now_local()),
                     channel: nonempty(&input.confirmation_channel).unwrap_or_else(|| "branch".into()),
-                    recording_ref: nonempty(&input.recording_ref),
+                    recording_ref,
                 })
             }
             other => {

@@ -489,11 +489,7 @@ fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {
     };
     let ex = tierwise_classify::Explanation::from_json(&text)?;
     // the pack version that produced the run, as stored with it
-    let pack = match app.store.pack_text(&run.rule_pack, &run.rule_version)? {
-        Some(t) => tierwise_rules::Pack::parse(&t, &format!("{} {}", run.rule_pack, run.rule_version))
-            .map_err(|e| anyhow::anyhow!("the stored pack no longer validates: {e}"))?,
-        None => app.pack.clone(),
-    };
+    let pack = app.run_pack(&run)?;
     let value = |dim: &str| tierwise_app::desk::stored_value(&row, dim);
     println!(
         "{client} · {} #{} · {} {} · {} {} {}",

@@ -365,7 +365,7 @@ pub struct AuditParams {
 
 impl AuditParams {
     pub fn query(&self) -> tierwise_store::AuditQuery {
-        let ne = |s: &Option<String>| s.as_ref().map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+        let ne = tierwise_app::desk::nonempty;
         tierwise_store::AuditQuery {
             actor: ne(&self.actor),
             action: ne(&self.action),

@@ -37,9 +37,7 @@ pub(crate) struct ListQuery {
     after: Option<String>,
 }
 
-fn ne(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|x| x.trim().to_string()).filter(|x| !x.is_empty())
-}
+use tierwise_app::desk::nonempty as ne;
 
 impl ListQuery {
     fn above(&self) -> bool {
