@@ -39,6 +39,28 @@ impl AssessmentStatus {
     pub fn parse(s: &str) -> Option<AssessmentStatus> {
         AssessmentStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
+
+    /// The status on `d` of an assessment taken on `assessed` that expires on
+    /// `expiry` (PRODUCT.md 3: expired, stale, expiring, valid — the first
+    /// that holds). A material change counts only when it is after the
+    /// assessment and known on `d`.
+    pub fn of(
+        assessed: NaiveDate,
+        expiry: NaiveDate,
+        material_change: Option<NaiveDate>,
+        d: NaiveDate,
+        expiring_within_days: u32,
+    ) -> AssessmentStatus {
+        if d >= expiry {
+            AssessmentStatus::Expired
+        } else if material_change.is_some_and(|m| m > assessed && m <= d) {
+            AssessmentStatus::Stale
+        } else if (expiry - d).num_days() <= i64::from(expiring_within_days) {
+            AssessmentStatus::Expiring
+        } else {
+            AssessmentStatus::Valid
+        }
+    }
 }
 
 /// Every dimension of one client as of one date, with its explanation.
@@ -197,15 +219,13 @@ impl<'p> Engine<'p> {
             None => (AssessmentStatus::Missing, None),
             Some((i, a)) => {
                 let expiry = self.expiry(a);
-                let st = if d >= expiry {
-                    AssessmentStatus::Expired
-                } else if c.material_change_at.is_some_and(|m| m > a.assessed_at.date() && m <= d) {
-                    AssessmentStatus::Stale
-                } else if (expiry - d).num_days() <= i64::from(pack.expiring_within_days) {
-                    AssessmentStatus::Expiring
-                } else {
-                    AssessmentStatus::Valid
-                };
+                let st = AssessmentStatus::of(
+                    a.assessed_at.date(),
+                    expiry,
+                    c.material_change_at,
+                    d,
+                    pack.expiring_within_days,
+                );
                 (st, Some((i, a, expiry)))
             }
         };

@@ -125,3 +125,33 @@ mod tests {
         assert!(parse_date("20250101").is_err());
     }
 }
+
+/// The day a person born on `birth` turns `years` old: the same month and
+/// day, a 29 February birthday falling on 28 February in common years (as
+/// [`age_at`] counts it).
+pub fn nth_birthday(birth: LocalDate, years: i32) -> LocalDate {
+    let y = birth.year() + years;
+    let (m, mut d) = (birth.month(), birth.day());
+    if m == 2 && d == 29 && !is_leap(y) {
+        d = 28;
+    }
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(if years >= 0 { NaiveDate::MAX } else { NaiveDate::MIN })
+}
+
+#[cfg(test)]
+mod birthday_tests {
+    use super::*;
+
+    #[test]
+    fn nth_birthday_agrees_with_age_at_including_29_february() {
+        let d = |s: &str| parse_date(s).unwrap_or(NaiveDate::MIN);
+        for (birth, want) in [("1960-03-15", "2025-03-15"), ("1960-02-29", "2025-02-28"), ("1964-02-29", "2029-02-28")] {
+            let b65 = nth_birthday(d(birth), 65);
+            assert_eq!(b65, d(want), "{birth}");
+            assert_eq!(age_at(d(birth), b65), 65);
+            assert_eq!(age_at(d(birth), b65.pred_opt().unwrap_or(b65)), 64);
+        }
+        assert_eq!(nth_birthday(d("1956-02-29"), 65), d("2021-02-28"));
+        assert_eq!(nth_birthday(d("1955-02-28"), 65), d("2020-02-28"));
+    }
+}

@@ -12,7 +12,7 @@ pub mod import_format;
 pub mod money;
 pub mod records;
 
-pub use dates::{add_months_clamped, age_at, parse_date, parse_timestamp, LocalDate, LocalDateTime};
+pub use dates::{add_months_clamped, age_at, nth_birthday, parse_date, parse_timestamp, LocalDate, LocalDateTime};
 pub use enums::*;
 pub use money::{parse_money, Money};
 pub use records::*;
