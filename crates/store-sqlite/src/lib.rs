@@ -9,6 +9,7 @@
 mod codec;
 mod desk;
 mod scan;
+mod work;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -33,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("../migrations/0001_init.sql"), then: None },
     Migration { sql: include_str!("../migrations/0002_desk.sql"), then: Some(desk::chain_existing_audit) },
     Migration { sql: include_str!("../migrations/0003_partitions.sql"), then: None },
+    Migration { sql: include_str!("../migrations/0004_work.sql"), then: None },
 ];
 
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {

@@ -325,3 +325,13 @@ fn desk_timings() {
     let v = tierwise_store::verify_audit(&s).unwrap();
     println!("{:<58} {:>9.3} ms  {} events", "verify_audit", t.elapsed().as_secs_f64() * 1000.0, v.events);
 }
+
+#[test]
+fn work_conformance_suite() {
+    let mut dirs = Vec::new();
+    tierwise_store::conformance::work::run_all(&mut || {
+        let (d, s) = store();
+        dirs.push(d);
+        s
+    });
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod desk;
+pub mod work;
 
 use crate::*;
 use rust_decimal::Decimal;

@@ -281,10 +281,18 @@ pub use desk::{
     ClientRow, ClientScope, Confirmation, DeskStore, OneTimeLink, RunCount, Sale, Session, User, GENESIS_HASH,
 };
 
-/// A whole database: the book and the runs ([`Store`]) and what the desk
-/// reads and writes ([`DeskStore`]). Every backend is one.
-pub trait Database: Store + DeskStore {}
-impl<T: Store + DeskStore> Database for T {}
+pub mod work;
+pub use work::{
+    AdvisorActivity, AdvisorBook, Alert, AlertAction, AlertQuery, NewAlert, NewNotice, NewTask, Notice, NoticeQuery,
+    NoticeUpdate, OpenAlertKey, OpenTaskKey, Reassignment, Survey, SurveyScore, Task, TaskLoad, TaskQuery, WorkApplied,
+    WorkBatch, WorkStore,
+};
+
+/// A whole database: the book and the runs ([`Store`]), what the desk
+/// reads and writes ([`DeskStore`]) and monitoring's work ([`WorkStore`]).
+/// Every backend is one.
+pub trait Database: Store + DeskStore + WorkStore {}
+impl<T: Store + DeskStore + WorkStore> Database for T {}
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -15,23 +15,23 @@ use tierwise_domain::*;
 
 // ------------------------------------------------------------------ fixtures
 
-fn entry(actor: &str, action: &str, subject: &str) -> AuditEntry {
+pub(crate) fn entry(actor: &str, action: &str, subject: &str) -> AuditEntry {
     AuditEntry::new(actor, action, subject, format!("{{\"subject\":\"{subject}\"}}"))
 }
 
-fn pack() -> tierwise_rules::Pack {
+pub(crate) fn pack() -> tierwise_rules::Pack {
     tierwise_rules::load("cn-bank", None).unwrap().0
 }
 
-fn as_of() -> NaiveDate {
+pub(crate) fn as_of() -> NaiveDate {
     parse_date("2025-06-30").unwrap()
 }
 
-fn at(date: &str, h: u32, m: u32) -> LocalDateTime {
+pub(crate) fn at(date: &str, h: u32, m: u32) -> LocalDateTime {
     parse_date(date).unwrap().and_hms_opt(h, m, 0).unwrap()
 }
 
-fn product(id: &str, category: ProductCategory, risk: ProductRisk, fee: &str) -> Product {
+pub(crate) fn product(id: &str, category: ProductCategory, risk: ProductRisk, fee: &str) -> Product {
     Product {
         product_id: id.into(),
         name: Some(format!("产品{id}")),
@@ -47,7 +47,7 @@ fn product(id: &str, category: ProductCategory, risk: ProductRisk, fee: &str) ->
     }
 }
 
-fn assessment(client_id: &str, level: RiskLevel, assessed_at: LocalDateTime) -> Assessment {
+pub(crate) fn assessment(client_id: &str, level: RiskLevel, assessed_at: LocalDateTime) -> Assessment {
     Assessment {
         client_id: client_id.into(),
         questionnaire_id: "Q-2025".into(),
@@ -68,12 +68,12 @@ fn assessment(client_id: &str, level: RiskLevel, assessed_at: LocalDateTime) -> 
 const BOOK: usize = 60;
 const NAMES: [&str; 5] = ["王芳", "王伟", "李娜", "张伟", "刘洋"];
 
-fn client_id(i: usize) -> String {
+pub(crate) fn client_id(i: usize) -> String {
     format!("D{i:03}")
 }
 
 /// Client `i` of the generated book (1 ≤ i ≤ 60, and 61, 62 added after the runs).
-fn book_client(i: usize) -> Client {
+pub(crate) fn book_client(i: usize) -> Client {
     let advisor = (!i.is_multiple_of(20)).then(|| format!("A{}", i % 3 + 1));
     let branch = if advisor.is_none() || i % 3 == 2 { "B2" } else { "B1" };
     Client {
@@ -121,7 +121,7 @@ fn book_assessments(i: usize) -> Vec<Assessment> {
 }
 
 /// Imports clients `ids` (with their holdings and assessments) and the products.
-fn import_clients(s: &dyn Store, ids: std::ops::RangeInclusive<usize>) {
+pub(crate) fn import_clients(s: &dyn Store, ids: std::ops::RangeInclusive<usize>) {
     let ok = s
         .import(&mut |sink| {
             sink.put_products(&[
@@ -140,18 +140,18 @@ fn import_clients(s: &dyn Store, ids: std::ops::RangeInclusive<usize>) {
     assert!(ok);
 }
 
-fn seed_book(s: &dyn Store) {
+pub(crate) fn seed_book(s: &dyn Store) {
     import_clients(s, 1..=BOOK);
 }
 
 /// A classification run over the whole stored book: the results as written
 /// (deciles filled in) with each client's previous values.
-struct Run {
-    info: RunInfo,
-    rows: Vec<(Classification, Option<(String, String)>)>,
+pub(crate) struct Run {
+    pub(crate) info: RunInfo,
+    pub(crate) rows: Vec<(Classification, Option<(String, String)>)>,
 }
 
-fn classify_and_store(s: &dyn Store) -> Run {
+pub(crate) fn classify_and_store(s: &dyn Store) -> Run {
     let pack = pack();
     let cat = Catalog::new(s.products().unwrap());
     let engine = Engine::new(&pack, Default::default());
@@ -200,7 +200,7 @@ fn user(username: &str) -> User {
     }
 }
 
-fn all_audit(s: &dyn DeskStore) -> Vec<AuditEvent> {
+pub(crate) fn all_audit(s: &dyn DeskStore) -> Vec<AuditEvent> {
     let mut out = Vec::new();
     s.scan_audit(&mut |e| {
         out.push(e.clone());
@@ -214,7 +214,7 @@ fn head_seq(s: &dyn DeskStore) -> i64 {
     s.audit_head().unwrap().map(|h| h.0).unwrap_or(0)
 }
 
-fn assert_chain_intact(s: &dyn DeskStore) -> i64 {
+pub(crate) fn assert_chain_intact(s: &dyn DeskStore) -> i64 {
     let v = verify_audit(s).unwrap();
     assert_eq!(v.broken, None, "the audit chain is intact");
     let events = all_audit(s);
