@@ -46,6 +46,8 @@ pub enum Permission {
     Operate,
     /// users and roles
     ManageUsers,
+    /// the team's capacity and load, and reassigning clients between advisors
+    AssignClients,
 }
 
 impl Role {
@@ -53,7 +55,7 @@ impl Role {
         use Permission::*;
         match self {
             Role::Advisor => &[ViewClients, ServeClients],
-            Role::TeamLead => &[ViewClients, ServeClients],
+            Role::TeamLead => &[ViewClients, ServeClients, AssignClients],
             Role::Compliance => &[ViewClients, ViewCompliance, ViewAudit],
             Role::Operations => &[EditProducts, ManageRules, Operate],
             Role::Admin => &[ManageUsers],

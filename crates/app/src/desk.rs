@@ -1279,7 +1279,10 @@ impl App {
             &format!("client:{client_id}"),
             serde_json::json!({"channel": channel.as_str(), "topic": rec.topic}),
         );
-        Ok(self.store.add_interaction(&rec, &audit)?)
+        self.store.add_interaction(&rec, &audit)?;
+        // a contact completes the open follow-up and schedules the next
+        self.after_contact(&actor.username, client_id, &rec, None)?;
+        Ok(())
     }
 
     // ---- questionnaire ---------------------------------------------------------
@@ -1408,6 +1411,8 @@ impl App {
             return Err(AppError::LinkInvalid);
         }
         let (asset_tier, segment, risk_level, previous_segment) = self.reclassify_one(who, client_id)?;
+        // a new assessment clears or raises the client's alerts and tasks now
+        self.monitor_client(client_id, who)?;
         Ok(AssessmentOutcome { result: score_view(&result), asset_tier, segment, risk_level, previous_segment })
     }
 
@@ -1663,6 +1668,10 @@ impl App {
                 "after": serde_json::to_value(ProductView::from(&product)).unwrap_or_default()}),
         );
         self.store.put_product(&product, &audit)?;
+        if let Some(before) = &before {
+            // CSRC Art 21: a re-rating is told to every holder
+            self.product_rerated(&actor.username, before, &product)?;
+        }
         Ok(ProductView::from(&product))
     }
 

@@ -10,6 +10,7 @@ pub mod access;
 mod batch;
 pub mod desk;
 mod export;
+pub mod work;
 
 pub use batch::{in_pack_order, BatchOutcome, Progress};
 pub use export::EXPORT_HEADER;
@@ -235,6 +236,15 @@ impl App {
         })
     }
 
+    /// The pack's single-outflow threshold (需求预警).
+    fn monitor_for_outflows(&self) -> rust_decimal::Decimal {
+        self.pack
+            .params
+            .get("large_outflow")
+            .copied()
+            .unwrap_or_else(|| rust_decimal::Decimal::from(tierwise_monitor::DEFAULT_LARGE_OUTFLOW))
+    }
+
     /// Today in the institution's time zone.
     pub fn today(&self) -> NaiveDate {
         chrono::Utc::now().with_timezone(&self.tz).date_naive()
@@ -264,6 +274,7 @@ impl App {
             tz: self.tz,
             questionnaires: self.questionnaires.clone(),
             max_reported_errors: 1000,
+            watch_outflows: Some(self.monitor_for_outflows()),
         };
         let report = tierwise_import::import_dir(dir, self.store.as_ref(), &opts, progress)?;
         let payload = serde_json::json!({
@@ -278,6 +289,16 @@ impl App {
             &dir.display().to_string(),
             &payload.to_string(),
         )?;
+        if report.committed && !report.large_outflows.is_empty() {
+            // an imported outflow raises its alert now, not at the next sweep
+            let mut b = tierwise_store::WorkBatch {
+                at: tierwise_domain::dates::format_timestamp(&self.now_local()),
+                by: "import".into(),
+                ..Default::default()
+            };
+            self.outflow_batch(&report.large_outflows, &mut b, "import")?;
+            self.store.apply_work(&b)?;
+        }
         Ok(report)
     }
 

@@ -58,6 +58,28 @@ enum Command {
         /// On an empty database, first generate, import and classify a demo book
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        work: ServeWork,
+    },
+    /// Run every monitoring detection (alerts, tasks, client notices) over the latest run
+    Monitor {
+        /// Evaluation date (default: today in the institution's time zone)
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Propose advisors for unassigned and mismatched clients by service plan
+    Assign {
+        /// Apply the proposals (audited; both advisors are notified)
+        #[arg(long)]
+        apply: bool,
+        /// Print at most this many proposals
+        #[arg(long, default_value_t = 50)]
+        show: usize,
+    },
+    /// The client notification outbox
+    Notifications {
+        #[command(subcommand)]
+        cmd: NotificationsCmd,
     },
     /// Import clients.csv, advisors.csv, products.csv, holdings.csv, transactions.csv, assessments.csv, interactions.csv from DIR
     Import { dir: PathBuf },
@@ -144,6 +166,73 @@ enum UserCmd {
         pii: Option<bool>,
         #[arg(long, env = "TIERWISE_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+}
+
+/// What `serve` runs beside the server.
+#[derive(Args, Clone)]
+struct ServeWork {
+    /// Run `monitor` every day at this local time (HH:MM)
+    #[arg(long, env = "TIERWISE_MONITOR_AT", value_parser = parse_hhmm)]
+    monitor_at: Option<chrono::NaiveTime>,
+    #[command(flatten)]
+    webhook: WebhookArgs,
+}
+
+/// Where client notices are delivered.
+#[derive(Args, Clone)]
+struct WebhookArgs {
+    /// Deliver client notices to this URL (HTTP POST, JSON, HMAC-SHA256 signed)
+    #[arg(long = "webhook", env = "TIERWISE_WEBHOOK_URL")]
+    webhook_url: Option<String>,
+    /// The shared secret of the signature (required with --webhook)
+    #[arg(long, env = "TIERWISE_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// A notice is dead-lettered after this many failed attempts
+    #[arg(long, env = "TIERWISE_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8)]
+    webhook_max_attempts: i64,
+    /// Seconds before the first retry; doubled after each failure (at most 6 hours)
+    #[arg(long, env = "TIERWISE_WEBHOOK_BACKOFF", default_value_t = 30)]
+    webhook_backoff: i64,
+}
+
+impl WebhookArgs {
+    fn webhook(&self) -> Result<Option<tierwise_app::work::Webhook>> {
+        let Some(url) = self.webhook_url.clone() else { return Ok(None) };
+        let Some(secret) = self.webhook_secret.clone().filter(|s| !s.is_empty()) else {
+            bail!("--webhook needs --webhook-secret (or TIERWISE_WEBHOOK_SECRET): receivers check the signature")
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("--webhook: {url:?} is not an http:// or https:// URL");
+        }
+        Ok(Some(tierwise_app::work::Webhook {
+            url,
+            secret,
+            max_attempts: self.webhook_max_attempts.max(1),
+            backoff_seconds: self.webhook_backoff.max(0),
+            timeout: std::time::Duration::from_secs(10),
+        }))
+    }
+}
+
+fn parse_hhmm(s: &str) -> std::result::Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("{s:?} is not a time HH:MM"))
+}
+
+#[derive(Subcommand)]
+enum NotificationsCmd {
+    /// Write the outbox as CSV
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// pending | delivered | dead
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Deliver the due notices to the webhook once, and print what happened
+    Deliver {
+        #[command(flatten)]
+        webhook: WebhookArgs,
     },
 }
 
@@ -253,7 +342,51 @@ fn run(cli: Cli) -> Result<i32> {
     let lang = cli.lang();
     let cfg = cli.config();
     match cli.command {
-        Command::Serve { addr, demo } => serve(&cfg, &addr, demo, lang),
+        Command::Serve { addr, demo, work } => serve(&cfg, &addr, demo, &work, lang),
+        Command::Monitor { as_of } => {
+            let app = App::open(&cfg)?;
+            let as_of = as_of.unwrap_or_else(|| app.today());
+            monitor(&app, as_of, lang)?;
+            Ok(0)
+        }
+        Command::Assign { apply, show } => {
+            let app = App::open(&cfg)?;
+            assign(&app, apply, show, lang)
+        }
+        Command::Notifications { cmd: NotificationsCmd::Export { out, status } } => {
+            let app = App::open(&cfg)?;
+            let n = match &out {
+                Some(p) => {
+                    let tmp = p.with_extension("tmp");
+                    let mut f =
+                        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+                    let n = app.export_notices(status.as_deref(), &mut f)?;
+                    f.sync_all()?;
+                    std::fs::rename(&tmp, p)?;
+                    n
+                }
+                None => app.export_notices(status.as_deref(), &mut std::io::stdout().lock())?,
+            };
+            if let Some(p) = out {
+                eprintln!("{} {n} → {}", output::t(lang, "已导出通知", "exported notices:"), p.display());
+            }
+            Ok(0)
+        }
+        Command::Notifications { cmd: NotificationsCmd::Deliver { webhook } } => {
+            let app = App::open(&cfg)?;
+            let Some(hook) = webhook.webhook()? else { bail!("give the webhook: --webhook URL --webhook-secret S") };
+            let r = app.deliver_notices(&hook, 1000)?;
+            println!(
+                "{} {} · {} {} · {} {}",
+                output::t(lang, "已送达", "delivered"),
+                r.delivered,
+                output::t(lang, "待重试", "to retry"),
+                r.retried,
+                output::t(lang, "死信", "dead"),
+                r.dead
+            );
+            Ok(0)
+        }
         Command::User { cmd: UserCmd::Add { username, role, name, advisor, branch, pii, password } } => {
             let app = App::open(&cfg)?;
             app.store.migrate()?;
@@ -692,7 +825,113 @@ fn generate(clients: u64, seed: u64, as_of: NaiveDate, out: &Path, lang: Lang) -
     Ok(())
 }
 
-fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
+fn monitor(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
+    let bar = output::Bar::clients();
+    let started = std::time::Instant::now();
+    let s = app.monitor(as_of, &bar)?;
+    bar.finish();
+    println!(
+        "{} · {} {} · {} #{} · {} {} · {:.1}s",
+        output::t(lang, "监控完成", "monitoring done"),
+        output::t(lang, "评估日", "as of"),
+        s.as_of,
+        output::t(lang, "分类批次", "run"),
+        s.run_id,
+        s.clients,
+        output::t(lang, "位客户", "clients"),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {} {} · {} {} · {} {} · {} {} · {} {}",
+        output::t(lang, "新增预警", "alerts opened"),
+        s.alerts_opened,
+        output::t(lang, "已解除", "cleared"),
+        s.alerts_cleared,
+        output::t(lang, "新增任务", "tasks opened"),
+        s.tasks_opened,
+        output::t(lang, "已结束任务", "tasks finished"),
+        s.tasks_finished,
+        output::t(lang, "待发客户通知", "client notices queued"),
+        s.notices_queued
+    );
+    println!("{}", output::t(lang, "未关闭预警（按类型）", "open alerts by kind"));
+    for (kind, n) in &s.open_alerts {
+        let label = tierwise_monitor::AlertKind::parse(kind).map_or(kind.as_str(), |k| k.name(lang));
+        println!("  {:<24} {} {:>9}", kind, output::pad(label, 22), n);
+    }
+    Ok(())
+}
+
+fn assign(app: &App, apply: bool, show: usize, lang: Lang) -> Result<i32> {
+    let v = app.assign(None, apply, None)?;
+    println!(
+        "{:<14} {:<18} {:<10} {:<10} {}",
+        output::t(lang, "客户", "client"),
+        output::t(lang, "客户分群", "segment"),
+        output::t(lang, "原理财经理", "from"),
+        output::t(lang, "建议", "to"),
+        output::t(lang, "原因", "why")
+    );
+    for p in v.proposals.iter().take(show) {
+        println!("{:<14} {:<18} {:<10} {:<10} {}", p.client_id, p.segment, p.from.as_deref().unwrap_or("-"), p.to, p.why);
+    }
+    if v.proposals.len() > show {
+        println!("… {} {}", v.proposals.len() - show, output::t(lang, "条未列出", "more not shown"));
+    }
+    println!(
+        "{} {} · {} {}",
+        output::t(lang, "建议调整", "proposals"),
+        v.proposals.len(),
+        output::t(lang, "无合适理财经理（容量已满或无资质）", "left unplaced (no eligible advisor with room)"),
+        v.unplaced.len()
+    );
+    if apply {
+        println!("{} {}", output::t(lang, "已调整客户", "clients reassigned:"), v.applied);
+    } else if !v.proposals.is_empty() {
+        println!("{}", output::t(lang, "加 --apply 执行调整。", "run with --apply to make these changes."));
+    }
+    Ok(0)
+}
+
+/// `serve`'s helpers: the daily sweep and the webhook delivery, each on
+/// its own thread (they block on the store and the network).
+fn start_background(app: &Arc<App>, work: &ServeWork, lang: Lang) -> Result<()> {
+    if let Some(at) = work.monitor_at {
+        let app = app.clone();
+        std::thread::Builder::new().name("tierwise-monitor".into()).spawn(move || loop {
+            let now = app.now_local();
+            let mut next = now.date().and_time(at);
+            if next <= now {
+                next += chrono::Duration::days(1);
+            }
+            let wait = (next - now).to_std().unwrap_or(std::time::Duration::from_secs(60));
+            std::thread::sleep(wait);
+            match app.monitor(app.today(), &|_| {}) {
+                Ok(s) => eprintln!(
+                    "monitor {} · run #{} · alerts +{} -{} · tasks +{}",
+                    s.as_of, s.run_id, s.alerts_opened, s.alerts_cleared, s.tasks_opened
+                ),
+                Err(e) => eprintln!("monitor failed: {e}"),
+            }
+        })?;
+        println!("  {} {}", output::t(lang, "每日监控时间", "daily monitoring at"), at.format("%H:%M"));
+    }
+    if let Some(hook) = work.webhook.webhook()? {
+        let app = app.clone();
+        println!("  {} {}", output::t(lang, "客户通知投递至", "client notices delivered to"), tierwise_app::redact_url(&hook.url));
+        std::thread::Builder::new().name("tierwise-webhook".into()).spawn(move || loop {
+            match app.deliver_notices(&hook, 200) {
+                Ok(r) if r.delivered + r.retried + r.dead > 0 => continue,
+                Ok(_) => {}
+                Err(e) => eprintln!("webhook delivery failed: {e}"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        })?;
+    }
+    Ok(())
+}
+
+fn serve(cfg: &Config, addr: &str, demo: bool, work: &ServeWork, lang: Lang) -> Result<i32> {
     let app = App::open(cfg)?;
     if demo && app.store.counts()?.clients == 0 {
         let dir = std::env::temp_dir().join(format!("tierwise-demo-{}", std::process::id()));
@@ -706,6 +945,7 @@ fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
             bail!("the demo import failed");
         }
         classify(&app, app.today(), lang)?;
+        monitor(&app, app.today(), lang)?;
     }
     let logins = if demo { app.ensure_demo_users()? } else { Vec::new() };
     let app = Arc::new(app);
@@ -717,6 +957,7 @@ fn serve(cfg: &Config, addr: &str, demo: bool, lang: Lang) -> Result<i32> {
             let _ = warm.store.run_counts(run.run_id);
         }
     });
+    start_background(&app, work, lang)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;

@@ -82,7 +82,7 @@ fn display_width(s: &str) -> usize {
 }
 
 /// `s` padded with spaces to `width` terminal columns.
-fn pad(s: &str, width: usize) -> String {
+pub fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
 }
 

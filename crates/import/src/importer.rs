@@ -59,19 +59,29 @@ pub(crate) fn run(
         let spawned = std::thread::Builder::new().name("tierwise-import".to_string()).spawn_scoped(scope, move || {
             let mut imp = Importer::new(dir, opts, Link { tx, ids_rx });
             imp.run(present)?;
-            Ok(ImportReport { files: imp.files, errors: imp.log.kept, error_count: imp.log.count, committed: false })
+            Ok(ImportReport {
+                files: imp.files,
+                errors: imp.log.kept,
+                error_count: imp.log.count,
+                committed: false,
+                large_outflows: Vec::new(),
+            })
         });
         let worker = match spawned {
             Ok(w) => w,
             Err(e) => return Err(Failure::Io(dir.to_path_buf(), e)),
         };
         let mut store_error = None;
+        let mut watched: Vec<Transaction> = Vec::new();
         for msg in rx.iter() {
             match msg {
                 ToStore::Put(batch) => {
                     if let Err(e) = write(sink, &batch) {
                         store_error = Some(e);
                         break;
+                    }
+                    if let Some(min) = opts.watch_outflows {
+                        watched.extend(batch.transactions.iter().filter(|t| is_large_outflow(t, min)).cloned());
                     }
                 }
                 ToStore::KnownIds(kind) => {
@@ -91,9 +101,17 @@ pub(crate) fn run(
         };
         match store_error {
             Some(e) => Err(Failure::Store(e)),
-            None => outcome,
+            None => outcome.map(|mut r| {
+                r.large_outflows = watched;
+                r
+            }),
         }
     })
+}
+
+/// A single withdraw or transfer out of at least `min` (需求预警).
+fn is_large_outflow(t: &Transaction, min: rust_decimal::Decimal) -> bool {
+    matches!(t.kind, tierwise_domain::TxnKind::Withdraw | tierwise_domain::TxnKind::TransferOut) && t.amount >= min
 }
 
 fn write(sink: &mut dyn ImportSink, b: &Batches) -> StoreResult<()> {

@@ -78,12 +78,16 @@ pub struct ImportOptions {
     pub questionnaires: Vec<Questionnaire>,
     /// How many row errors the report keeps (all are counted).
     pub max_reported_errors: usize,
+    /// Keep the imported withdrawals and transfers out of at least this
+    /// amount in the report (`large_outflows`), so the caller can raise its
+    /// alerts (PRODUCT.md 6); None keeps none.
+    pub watch_outflows: Option<rust_decimal::Decimal>,
 }
 
 impl ImportOptions {
     /// Options keeping the first 1,000 errors.
     pub fn new(tz: chrono_tz::Tz, questionnaires: Vec<Questionnaire>) -> ImportOptions {
-        ImportOptions { tz, questionnaires, max_reported_errors: 1000 }
+        ImportOptions { tz, questionnaires, max_reported_errors: 1000, watch_outflows: None }
     }
 }
 
@@ -129,6 +133,8 @@ pub struct ImportReport {
     pub error_count: u64,
     /// whether the rows were stored (exactly when there was no error)
     pub committed: bool,
+    /// the large outflows imported (see `ImportOptions::watch_outflows`)
+    pub large_outflows: Vec<tierwise_domain::Transaction>,
 }
 
 /// Why an import could not run to its end (nothing is stored then).

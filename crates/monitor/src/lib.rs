@@ -17,7 +17,7 @@ mod kinds;
 pub mod nps;
 
 pub use detect::{
-    AdvisorFacts, AlertSpec, ClientFacts, Findings, HolderFacts, Monitor, NoticeSpec, OutflowFacts, TaskSpec,
+    title_rank, DEFAULT_LARGE_OUTFLOW, AdvisorFacts, AlertSpec, ClientFacts, Findings, HolderFacts, Monitor, NoticeSpec, OutflowFacts, TaskSpec,
 };
 pub use kinds::{AlertKind, NoticeKind, Severity, TaskKind};
 
