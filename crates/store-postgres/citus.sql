@@ -91,6 +91,19 @@ $$;
 SELECT create_distributed_table('sales', 'client_id', colocate_with => 'clients')
 WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sales'::regclass);
 
+-- tasks and notices (schema version 4): monitoring's work on one client each.
+-- client_id is in their primary keys, (client_id, task_id) and (client_id,
+-- notice_id), and in every unique index (one per (kind, client_id, episode);
+-- one open task per (kind, client_id)), so they distribute as they are: the
+-- `INSERT … ON CONFLICT DO NOTHING` that deduplicates a sweep's rows is decided
+-- in one shard, and the outbox's scoped list joins clients shard by shard.
+-- Their ids are BIGINT identities, as suitability_checks' (Citus 11.2 or
+-- later); a lookup by id alone (tasks_by_id, notices_by_id) asks every shard.
+SELECT create_distributed_table('tasks', 'client_id', colocate_with => 'clients')
+WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'tasks'::regclass);
+SELECT create_distributed_table('notices', 'client_id', colocate_with => 'clients')
+WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'notices'::regclass);
+
 -- Left local on the coordinator, on purpose:
 --   audit_events       append-only (its triggers refuse UPDATE, DELETE and
 --                      TRUNCATE), one global order (seq), no client_id, never
@@ -112,6 +125,23 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'sales'::
 --                      result's shard, and read only here (no query joins
 --                      them with shards, so nothing gains by a copy on every
 --                      node).
+--   alerts             (schema version 4) an alert's subject is a client or an
+--                      advisor: an advisor's alert has no client_id (NULL),
+--                      which no distribution column may be, and its keys (one
+--                      per (kind, subject, episode), one open per (kind,
+--                      subject)) do not contain client_id, so Citus could not
+--                      enforce them on a distributed table. A reference table
+--                      would write every sweep's alerts to every node. Never
+--                      joined with client rows: the workbench reads it alone,
+--                      by assignment and severity; a reassignment updates it
+--                      in the same transaction as the client's row.
+--   surveys            (schema version 4) looked up by the token's hash from
+--                      the client's link, as one_time_links are (distributed
+--                      by client_id, each lookup would ask every shard); small.
+--   advisor_books,     (schema version 4) each advisor's clients and AUM per
+--   advisor_books_done run: one row per advisor and run, computed once by an
+--                      INSERT … SELECT … GROUP BY over the shards and read only
+--                      here, as run_counts.
 --   schema_migrations  Tierwise's own bookkeeping.
 
 -- What became of each table:

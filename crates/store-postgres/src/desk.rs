@@ -22,7 +22,7 @@ use crate::{append_audit, db, lock_sql, run_info_at, PostgresStore, RUN_COLS};
 const AUDIT_FETCH: i32 = 10_000;
 
 /// A page's size: 0 means 50, and never more than 1000.
-fn page_size(limit: u32) -> i64 {
+pub(crate) fn page_size(limit: u32) -> i64 {
     match limit {
         0 => 50,
         n => i64::from(n.min(1000)),
@@ -71,19 +71,19 @@ pub(crate) fn prefix_end(prefix: &str) -> Option<String> {
 /// A query put together from optional conditions, its parameters numbered
 /// as they are bound.
 #[derive(Default)]
-struct Query {
+pub(crate) struct Query {
     params: Vec<Box<dyn ToSql + Sync>>,
     conds: Vec<String>,
 }
 
 impl Query {
     /// Binds `v` and returns its placeholder.
-    fn bind(&mut self, v: impl ToSql + Sync + 'static) -> String {
+    pub(crate) fn bind(&mut self, v: impl ToSql + Sync + 'static) -> String {
         self.params.push(Box::new(v));
         format!("${}", self.params.len())
     }
 
-    fn cond(&mut self, c: String) {
+    pub(crate) fn cond(&mut self, c: String) {
         self.conds.push(c);
     }
 
@@ -101,7 +101,7 @@ impl Query {
     }
 
     /// ` WHERE a AND b …`, or nothing.
-    fn where_clause(&self) -> String {
+    pub(crate) fn where_clause(&self) -> String {
         if self.conds.is_empty() {
             String::new()
         } else {
@@ -109,13 +109,13 @@ impl Query {
         }
     }
 
-    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub(crate) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
     }
 
     /// The condition that keeps the clients (`alias`) of `scope`; false for
     /// `Nobody`, whose queries the callers answer without asking.
-    fn scope(&mut self, scope: &ClientScope, alias: &str) -> bool {
+    pub(crate) fn scope(&mut self, scope: &ClientScope, alias: &str) -> bool {
         match scope {
             ClientScope::All => {}
             ClientScope::Advisor(a) => {

@@ -15,6 +15,7 @@
 mod codec;
 mod desk;
 mod scan;
+mod work;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_desk.sql"),
     include_str!("../migrations/0003_partitions.sql"),
+    include_str!("../migrations/0004_work.sql"),
 ];
 
 /// Idle connections kept for reuse.

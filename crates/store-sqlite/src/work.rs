@@ -819,6 +819,24 @@ impl WorkStore for SqliteStore {
                 e.1 += aum;
             }
         }
+        let finished = {
+            let c = self.connect()?;
+            c.query_row_cached(
+                "SELECT 1 FROM classification_runs WHERE run_id = ?1 AND finished_at IS NOT NULL AND finished_at <> ''",
+                [run_id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db)?
+            .is_some()
+        };
+        if !finished {
+            // a run still being written (or unknown): its figures, not kept
+            return Ok(books
+                .into_iter()
+                .map(|(advisor_id, (clients, aum))| AdvisorBook { advisor_id, clients, aum })
+                .collect());
+        }
         self.write(|c| {
             let fresh = c
                 .execute("INSERT OR IGNORE INTO advisor_books_done (run_id) VALUES (?1)", [run_id])

@@ -70,7 +70,7 @@ pub struct OpenAlertKey {
     pub episode: String,
 }
 
-/// A page of alerts, most urgent first (severity, then newest).
+/// A page of alerts, most urgent first (severity, then oldest).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertQuery {
     /// applied to the alert's assignment: Advisor(a) = assigned to a;
