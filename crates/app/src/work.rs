@@ -466,44 +466,45 @@ impl App {
         let mut sum = MonitorSummary { as_of: d.to_string(), run_id: run.run_id, ..Default::default() };
         let mut books: HashMap<String, (u32, BTreeMap<String, u32>)> = HashMap::new();
         let mut err: Option<AppError> = None;
-        self.store.monitor_scan(run.run_id, d, only, SWEEP_CHUNK, &mut |chunk| {
-            for f in &chunk {
-                if let Some(a) = &f.advisor_id {
-                    let e = books.entry(a.clone()).or_default();
-                    e.0 += 1;
-                    *e.1.entry(f.segment.clone()).or_insert(0) += 1;
+        self.store
+            .monitor_scan(run.run_id, d, only, SWEEP_CHUNK, &mut |chunk| {
+                for f in &chunk {
+                    if let Some(a) = &f.advisor_id {
+                        let e = books.entry(a.clone()).or_default();
+                        e.0 += 1;
+                        *e.1.entry(f.segment.clone()).or_insert(0) += 1;
+                    }
                 }
-            }
-            let found: Vec<Findings> = chunk
-                .par_iter()
-                .map(|f| {
-                    let mut out = Findings::default();
-                    m.client(f, &mut out);
-                    out
-                })
-                .collect();
-            let mut b = WorkBatch { at: at.clone(), by: by.to_string(), ..Default::default() };
-            for (f, mut found) in chunk.iter().zip(found) {
-                self.reconcile(&m, f, &mut found, &open_alerts, &open_tasks, &mut b, source);
-            }
-            sum.clients += chunk.len() as u64;
-            match self.store.apply_work(&b) {
-                Ok(w) => {
-                    sum.alerts_opened += w.alerts.len() as u64;
-                    sum.alerts_cleared += w.closed_alerts;
-                    sum.tasks_opened += w.tasks.len() as u64;
-                    sum.tasks_finished += w.finished_tasks;
-                    sum.notices_queued += w.notices.len() as u64;
+                let found: Vec<Findings> = chunk
+                    .par_iter()
+                    .map(|f| {
+                        let mut out = Findings::default();
+                        m.client(f, &mut out);
+                        out
+                    })
+                    .collect();
+                let mut b = WorkBatch { at: at.clone(), by: by.to_string(), ..Default::default() };
+                for (f, mut found) in chunk.iter().zip(found) {
+                    self.reconcile(&m, f, &mut found, &open_alerts, &open_tasks, &mut b, source);
                 }
-                Err(e) => {
-                    err = Some(e.into());
-                    return Err(tierwise_store::StoreError::Aborted("the sweep stopped".into()));
+                sum.clients += chunk.len() as u64;
+                match self.store.apply_work(&b) {
+                    Ok(w) => {
+                        sum.alerts_opened += w.alerts.len() as u64;
+                        sum.alerts_cleared += w.closed_alerts;
+                        sum.tasks_opened += w.tasks.len() as u64;
+                        sum.tasks_finished += w.finished_tasks;
+                        sum.notices_queued += w.notices.len() as u64;
+                    }
+                    Err(e) => {
+                        err = Some(e.into());
+                        return Err(tierwise_store::StoreError::Aborted("the sweep stopped".into()));
+                    }
                 }
-            }
-            progress.done(sum.clients);
-            Ok(())
-        })
-        .map_err(|e| err.take().unwrap_or(e.into()))?;
+                progress.done(sum.clients);
+                Ok(())
+            })
+            .map_err(|e| err.take().unwrap_or(e.into()))?;
 
         // advisors over capacity: a whole-book finding
         let mut b = WorkBatch { at, by: by.to_string(), ..Default::default() };
@@ -529,8 +530,9 @@ impl App {
                     b.alerts.push(new_alert(&spec, source));
                 }
             }
-            for (advisor, (id, episode)) in open {
-                if wanted.get(&advisor) != Some(&episode) {
+            for (advisor, (id, _episode)) in open {
+                // a period episode: the open alert stays while the advisor is over
+                if !wanted.contains_key(&advisor) {
                     b.close_alerts.push((id, "cleared".into()));
                 }
             }
@@ -580,7 +582,7 @@ impl App {
             for (kind, id, episode) in open {
                 let want = found.alerts.iter().find(|a| a.kind.as_str() == kind);
                 match want {
-                    Some(a) if a.episode == *episode => {}
+                    Some(a) if a.episode == *episode || a.kind.episode_is_period() => {}
                     Some(_) => b.close_alerts.push((*id, "superseded".into())),
                     None => b.close_alerts.push((*id, "cleared".into())),
                 }
@@ -589,7 +591,7 @@ impl App {
         if let Some(open) = tasks {
             for (kind, id, episode, _) in open {
                 let want = found.tasks.iter().find(|t| t.kind.as_str() == kind);
-                if want.is_some_and(|t| t.episode == *episode) {
+                if want.is_some_and(|t| t.episode == *episode || t.kind.episode_is_period()) {
                     continue;
                 }
                 let (status, outcome) = match (kind.as_str(), want) {
@@ -619,10 +621,7 @@ impl App {
             }
             if !clients.contains_key(&t.client_id) {
                 let c = self.store.client(&t.client_id)?;
-                clients.insert(
-                    t.client_id.clone(),
-                    c.map_or((None, None), |c| (c.advisor_id, c.branch_id)),
-                );
+                clients.insert(t.client_id.clone(), c.map_or((None, None), |c| (c.advisor_id, c.branch_id)));
             }
             let (advisor_id, branch_id) = clients[&t.client_id].clone();
             let facts = OutflowFacts {
@@ -691,11 +690,8 @@ impl App {
                 }
             }
         }
-        let mut b = WorkBatch {
-            at: format_timestamp(&self.now_local()),
-            by: actor.username.clone(),
-            ..Default::default()
-        };
+        let mut b =
+            WorkBatch { at: format_timestamp(&self.now_local()), by: actor.username.clone(), ..Default::default() };
         self.outflow_batch(&txns, &mut b, "feed")?;
         b.audit.push(AuditEntry::new(
             &actor.username,
@@ -787,7 +783,12 @@ impl App {
             let path = format!("/s/{token}");
             self.store.create_survey(
                 &survey,
-                &AuditEntry::new(by, "survey.create", &format!("client:{client_id}"), serde_json::json!({"segment": f.segment}).to_string()),
+                &AuditEntry::new(
+                    by,
+                    "survey.create",
+                    &format!("client:{client_id}"),
+                    serde_json::json!({"segment": f.segment}).to_string(),
+                ),
             )?;
             b.notices.push(NewNotice {
                 kind: NoticeKind::Survey.as_str().into(),
@@ -860,7 +861,9 @@ impl App {
             }
         }
         let (verb, payload) = match action {
-            AlertAction::Acknowledge => ("alert.acknowledge", serde_json::json!({"alert_id": alert_id, "kind": a.kind})),
+            AlertAction::Acknowledge => {
+                ("alert.acknowledge", serde_json::json!({"alert_id": alert_id, "kind": a.kind}))
+            }
             AlertAction::Close { outcome } => {
                 ("alert.close", serde_json::json!({"alert_id": alert_id, "kind": a.kind, "outcome": outcome.trim()}))
             }
@@ -925,7 +928,8 @@ impl App {
             advisor_id: actor.advisor_id.clone().or(t.advisor_id.clone()),
             at: self.now_local(),
             channel,
-            topic: clip(&input.topic, "topic")?.or_else(|| Some(TaskKind::parse(&t.kind).map_or(t.kind.clone(), |k| k.name(lang).to_string()))),
+            topic: clip(&input.topic, "topic")?
+                .or_else(|| Some(TaskKind::parse(&t.kind).map_or(t.kind.clone(), |k| k.name(lang).to_string()))),
             outcome: clip(&input.outcome, "outcome")?,
         };
         let outcome = contact.outcome.clone().unwrap_or_else(|| "contacted".into());
@@ -1020,7 +1024,12 @@ impl App {
         };
         let load: Vec<_> = self.store.task_load(&scope, today)?;
         let mut alerts: HashMap<Option<String>, i64> = HashMap::new();
-        for a in self.store.alerts(&AlertQuery { scope: scope.clone(), status: Some("open".into()), limit: 1000, ..Default::default() })? {
+        for a in self.store.alerts(&AlertQuery {
+            scope: scope.clone(),
+            status: Some("open".into()),
+            limit: 1000,
+            ..Default::default()
+        })? {
             *alerts.entry(a.advisor_id).or_insert(0) += 1;
         }
         let mut rows = Vec::new();
@@ -1065,19 +1074,18 @@ impl App {
         let runs = self.store.runs()?;
         let books = |i: usize| -> AppResult<HashMap<String, (i64, Decimal)>> {
             Ok(match runs.get(i) {
-                Some(r) => {
-                    self.store.advisor_books(r.run_id)?.into_iter().map(|b| (b.advisor_id, (b.clients, b.aum))).collect()
-                }
+                Some(r) => self
+                    .store
+                    .advisor_books(r.run_id)?
+                    .into_iter()
+                    .map(|b| (b.advisor_id, (b.clients, b.aum)))
+                    .collect(),
                 None => HashMap::new(),
             })
         };
         let (now, before) = (books(0)?, if runs.len() > 1 { Some(books(1)?) } else { None });
-        let activity: HashMap<String, _> = self
-            .store
-            .advisor_activity(&scope, from, to)?
-            .into_iter()
-            .map(|a| (a.advisor_id.clone(), a))
-            .collect();
+        let activity: HashMap<String, _> =
+            self.store.advisor_activity(&scope, from, to)?.into_iter().map(|a| (a.advisor_id.clone(), a)).collect();
         let mut nps: HashMap<String, NpsCounts> = HashMap::new();
         for s in self.store.survey_scores(&scope)? {
             if let Some(a) = s.advisor_id {
@@ -1217,12 +1225,17 @@ impl App {
             for chunk in proposals.chunks(5_000) {
                 let mut b = WorkBatch { at: format_timestamp(&self.now_local()), by: by.clone(), ..Default::default() };
                 for p in chunk {
-                    b.reassign.push(Reassignment { client_id: p.client_id.clone(), from: p.from.clone(), to: p.to.clone() });
+                    b.reassign.push(Reassignment {
+                        client_id: p.client_id.clone(),
+                        from: p.from.clone(),
+                        to: p.to.clone(),
+                    });
                     b.audit.push(AuditEntry::new(
                         &by,
                         "assignment.apply",
                         &format!("client:{}", p.client_id),
-                        serde_json::json!({"from": p.from, "to": p.to, "why": p.why.as_str(), "segment": p.segment}).to_string(),
+                        serde_json::json!({"from": p.from, "to": p.to, "why": p.why.as_str(), "segment": p.segment})
+                            .to_string(),
                     ));
                     let evidence = serde_json::json!({"from": p.from, "to": p.to, "why": p.why.as_str(), "segment": p.segment,
                         "rule": "service plan: advisor title, years and capacity"});
@@ -1288,7 +1301,8 @@ impl App {
         if !self.store.client_in_scope(client_id, &actor.scope())? {
             return Err(AppError::NotFound(format!("client {client_id}")));
         }
-        let q = NoticeQuery { scope: actor.scope(), client_id: Some(client_id.into()), limit: 200, ..Default::default() };
+        let q =
+            NoticeQuery { scope: actor.scope(), client_id: Some(client_id.into()), limit: 200, ..Default::default() };
         Ok(self.store.notices(&q)?.into_iter().map(|n| self.notice_view(n, lang)).collect())
     }
 
@@ -1356,8 +1370,18 @@ impl App {
     /// The outbox as CSV (`notice_id,kind,client_id,created_at,status,attempts,last_error,delivered_at,payload`).
     pub fn export_notices(&self, status: Option<&str>, out: &mut dyn std::io::Write) -> AppResult<u64> {
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(["notice_id", "kind", "client_id", "created_at", "status", "attempts", "last_error", "delivered_at", "payload"])
-            .map_err(|e| AppError::Aborted(e.to_string()))?;
+        w.write_record([
+            "notice_id",
+            "kind",
+            "client_id",
+            "created_at",
+            "status",
+            "attempts",
+            "last_error",
+            "delivered_at",
+            "payload",
+        ])
+        .map_err(|e| AppError::Aborted(e.to_string()))?;
         let mut after = None;
         let mut n = 0u64;
         loop {
@@ -1445,3 +1469,7 @@ fn proposal_view(p: &tierwise_monitor::assign::Proposal) -> ProposalView {
         why: p.why.as_str().into(),
     }
 }
+
+#[cfg(test)]
+#[path = "work_tests.rs"]
+mod tests;

@@ -873,7 +873,14 @@ fn assign(app: &App, apply: bool, show: usize, lang: Lang) -> Result<i32> {
         output::t(lang, "原因", "why")
     );
     for p in v.proposals.iter().take(show) {
-        println!("{:<14} {:<18} {:<10} {:<10} {}", p.client_id, p.segment, p.from.as_deref().unwrap_or("-"), p.to, p.why);
+        println!(
+            "{:<14} {:<18} {:<10} {:<10} {}",
+            p.client_id,
+            p.segment,
+            p.from.as_deref().unwrap_or("-"),
+            p.to,
+            p.why
+        );
     }
     if v.proposals.len() > show {
         println!("… {} {}", v.proposals.len() - show, output::t(lang, "条未列出", "more not shown"));
@@ -918,7 +925,11 @@ fn start_background(app: &Arc<App>, work: &ServeWork, lang: Lang) -> Result<()> 
     }
     if let Some(hook) = work.webhook.webhook()? {
         let app = app.clone();
-        println!("  {} {}", output::t(lang, "客户通知投递至", "client notices delivered to"), tierwise_app::redact_url(&hook.url));
+        println!(
+            "  {} {}",
+            output::t(lang, "客户通知投递至", "client notices delivered to"),
+            tierwise_app::redact_url(&hook.url)
+        );
         std::thread::Builder::new().name("tierwise-webhook".into()).spawn(move || loop {
             match app.deliver_notices(&hook, 200) {
                 Ok(r) if r.delivered + r.retried + r.dead > 0 => continue,

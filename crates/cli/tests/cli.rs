@@ -463,3 +463,65 @@ fn any_number_of_partitions_gives_the_ordinary_export() {
         assert_eq!(env.ok(&["export", "classifications"]), ordinary, "N = {n}");
     }
 }
+
+/// `monitor` on the hand-worked book (PRODUCT.md 6): what it opens, that a
+/// second run opens nothing, what a later date clears and opens; `assign`
+/// places the unassigned client by service plan; the outbox exports.
+fn monitor_and_assign_on_the_fixture_book(env: &Env) {
+    env.import_fixture();
+    env.ok(&["classify", "--as-of", AS_OF]);
+    let out = env.ok(&["monitor", "--as-of", AS_OF]);
+    // C001 expiring + high churn, C004 stale, E01 never contacted (hnw plan: every 30 days)
+    assert!(
+        out.contains("alerts opened 4 · cleared 0 · tasks opened 6 · tasks finished 0 · client notices queued 2"),
+        "{out}"
+    );
+    for kind in ["assessment_expiring", "churn_high", "material_change", "followup_overdue"] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(kind) && l.trim_end().ends_with(" 1")), "{kind}: {out}");
+    }
+    let again = env.ok(&["monitor", "--as-of", AS_OF]);
+    assert!(
+        again.contains("alerts opened 0 · cleared 0 · tasks opened 0 · tasks finished 0 · client notices queued 0"),
+        "{again}"
+    );
+
+    // three weeks on: C001's assessment expired (2025-07-15), C003's follow-up (due 2025-07-12) is overdue;
+    // churn stays open across the month; the reassessment task is the same episode
+    let later = env.ok(&["monitor", "--as-of", "2025-07-20"]);
+    assert!(
+        later.contains("alerts opened 2 · cleared 1 · tasks opened 0 · tasks finished 0 · client notices queued 0"),
+        "{later}"
+    );
+    assert!(
+        later.lines().any(|l| l.trim_start().starts_with("assessment_expired") && l.trim_end().ends_with(" 1")),
+        "{later}"
+    );
+    assert!(!later.contains("assessment_expiring"), "{later}");
+
+    let proposals = env.ok(&["assign"]);
+    assert!(
+        proposals.lines().any(|l| l.starts_with("C004") && l.contains("A2") && l.contains("unassigned")),
+        "{proposals}"
+    );
+    assert!(proposals.contains("proposals 1 · left unplaced (no eligible advisor with room) 0"), "{proposals}");
+    let applied = env.ok(&["assign", "--apply"]);
+    assert!(applied.contains("clients reassigned: 1"), "{applied}");
+    assert!(env.ok(&["assign"]).contains("proposals 0"));
+
+    let csv = env.ok(&["notifications", "export", "--status", "pending"]);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows.iter().any(|r| r.contains(",reassessment_due,C001,")), "{csv}");
+    assert!(env.ok(&["audit", "verify"]).contains("audit trail intact"));
+}
+
+#[test]
+fn monitor_and_assign_on_the_fixture_book_on_sqlite() {
+    monitor_and_assign_on_the_fixture_book(&Env::sqlite());
+}
+
+#[test]
+fn monitor_and_assign_on_the_fixture_book_on_postgres() {
+    let Some(env) = Env::postgres("cli_monitor") else { return };
+    monitor_and_assign_on_the_fixture_book(&env);
+}

@@ -194,9 +194,9 @@ pub fn propose(
                     let key = |i: usize| {
                         let gap = title_rank(advisors[i].title) - title_rank(req.title);
                         // load ratio in parts per million; no capacity counts as empty
-                        let ratio = advisors[i].capacity.map_or(0u64, |c| {
-                            u64::from(load[i].total) * 1_000_000 / u64::from(c.max(1))
-                        });
+                        let ratio = advisors[i]
+                            .capacity
+                            .map_or(0u64, |c| u64::from(load[i].total) * 1_000_000 / u64::from(c.max(1)));
                         (gap, ratio, advisors[i].advisor_id.as_str())
                     };
                     key(x).cmp(&key(y))

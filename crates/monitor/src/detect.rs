@@ -21,8 +21,8 @@ use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use tierwise_domain::{add_months_clamped, nth_birthday, AdvisorTitle, Lang, ProductRisk, RiskLevel, TxnKind};
 use tierwise_classify::AssessmentStatus as Status;
+use tierwise_domain::{add_months_clamped, nth_birthday, AdvisorTitle, Lang, ProductRisk, RiskLevel, TxnKind};
 use tierwise_rules::Pack;
 
 /// The default single-outflow threshold (需求预警) when a pack names none.
@@ -373,12 +373,9 @@ impl<'p> Monitor<'p> {
                 let due = (changed + Duration::days(MATERIAL_CHANGE_DUE_DAYS)).min(expiry);
                 (AlertKind::MaterialChange, changed.to_string(), due, "assessed_on < material_change_at <= D")
             }
-            Status::Expiring => (
-                AlertKind::AssessmentExpiring,
-                expiry.to_string(),
-                expiry,
-                "expiry - D <= expiring_within_days",
-            ),
+            Status::Expiring => {
+                (AlertKind::AssessmentExpiring, expiry.to_string(), expiry, "expiry - D <= expiring_within_days")
+            }
             Status::Valid | Status::Missing => return,
         };
         out.alerts.push(self.alert(kind, f, episode, evidence(rule)));
@@ -430,7 +427,9 @@ impl<'p> Monitor<'p> {
             let max = self.pack.segment(segment).and_then(|s| s.plan.max_clients_per_advisor);
             if let Some(max) = max {
                 if *n > max {
-                    over.push(json!({ "what": "segment", "segment": segment, "clients": n, "max_clients_per_advisor": max }));
+                    over.push(
+                        json!({ "what": "segment", "segment": segment, "clients": n, "max_clients_per_advisor": max }),
+                    );
                 }
             }
         }

@@ -109,6 +109,13 @@ impl AlertKind {
         )
     }
 
+    /// Whether the episode is a period (the month of D) rather than the
+    /// condition's own date: an open alert then stays open, whatever the
+    /// period, while the condition holds.
+    pub fn episode_is_period(self) -> bool {
+        matches!(self, AlertKind::ChurnHigh | AlertKind::AdvisorOverCapacity)
+    }
+
     /// Whether the subject is an advisor id (else a client id).
     pub fn about_advisor(self) -> bool {
         self == AlertKind::AdvisorOverCapacity
@@ -120,6 +127,12 @@ impl TaskKind {
     /// holds (a reassessment task is done when the client was reassessed).
     pub fn is_state(self) -> bool {
         matches!(self, TaskKind::Followup | TaskKind::Retention | TaskKind::Reassessment)
+    }
+
+    /// Like [`AlertKind::episode_is_period`]: an open retention task stays
+    /// open while churn risk stays high.
+    pub fn episode_is_period(self) -> bool {
+        self == TaskKind::Retention
     }
 }
 

@@ -17,7 +17,8 @@ mod kinds;
 pub mod nps;
 
 pub use detect::{
-    title_rank, DEFAULT_LARGE_OUTFLOW, AdvisorFacts, AlertSpec, ClientFacts, Findings, HolderFacts, Monitor, NoticeSpec, OutflowFacts, TaskSpec,
+    title_rank, AdvisorFacts, AlertSpec, ClientFacts, Findings, HolderFacts, Monitor, NoticeSpec, OutflowFacts,
+    TaskSpec, DEFAULT_LARGE_OUTFLOW,
 };
 pub use kinds::{AlertKind, NoticeKind, Severity, TaskKind};
 

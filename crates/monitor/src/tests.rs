@@ -2,7 +2,7 @@
 //! boundary cases) on the shipped cn-bank pack, the assignment properties,
 //! and NPS.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 use crate::assign::{propose, qualifies, AdvisorSlot, Placement, Requirement, Why};
 use crate::nps::NpsCounts;
 use crate::*;
@@ -58,7 +58,7 @@ fn product_6_assessment_expiring_expired_and_material_change() {
         ("2024-06-29", None, Some("assessment_expired"), "2025-06-29", "2025-06-29"),
         ("2024-07-01", None, Some("assessment_expiring"), "2025-07-01", "2025-07-01"), // 1 day left
         ("2024-07-30", None, Some("assessment_expiring"), "2025-07-30", "2025-07-30"), // exactly 30 days
-        ("2024-07-31", None, None, "", ""),                                             // 31 days: valid
+        ("2024-07-31", None, None, "", ""),                                            // 31 days: valid
         ("2025-01-10", Some("2025-06-01"), Some("material_change"), "2025-06-01", "2025-07-01"),
         ("2025-01-10", Some("2025-01-10"), None, "", ""), // same day as the assessment: not after it
         ("2025-01-10", Some("2025-07-01"), None, "", ""), // after D: not yet known
@@ -73,8 +73,11 @@ fn product_6_assessment_expiring_expired_and_material_change() {
             ..base()
         };
         let out = find(&p, &f);
-        let got: Vec<_> =
-            out.alerts.iter().filter(|a| a.kind.as_str().starts_with("assessment") || a.kind == AlertKind::MaterialChange).collect();
+        let got: Vec<_> = out
+            .alerts
+            .iter()
+            .filter(|a| a.kind.as_str().starts_with("assessment") || a.kind == AlertKind::MaterialChange)
+            .collect();
         match want {
             None => {
                 assert!(got.is_empty(), "{assessed} {change:?}: {got:?}");
@@ -158,7 +161,12 @@ fn product_6_tier_migration_upgrade_and_downgrade() {
     for (prev, tier, want) in cases {
         let out = find(
             &p,
-            &ClientFacts { prev_asset_tier: prev.map(Into::into), asset_tier: tier.into(), segment: "mass-basic".into(), ..base() },
+            &ClientFacts {
+                prev_asset_tier: prev.map(Into::into),
+                asset_tier: tier.into(),
+                segment: "mass-basic".into(),
+                ..base()
+            },
         );
         let alert = out.alerts.iter().find(|a| matches!(a.kind, AlertKind::TierUpgrade | AlertKind::TierDowngrade));
         match want {
@@ -337,10 +345,7 @@ fn detection_is_deterministic() {
         ..base()
     };
     assert_eq!(find(&p, &f), find(&p, &f));
-    assert_eq!(
-        alert_kinds(&find(&p, &f)),
-        vec!["assessment_expired", "above_tolerance", "churn_high", "tier_upgrade"]
-    );
+    assert_eq!(alert_kinds(&find(&p, &f)), vec!["assessment_expired", "above_tolerance", "churn_high", "tier_upgrade"]);
     assert_eq!(task_kinds(&find(&p, &f)), vec!["reassessment", "retention", "welcome_reassign", "followup"]);
 }
 
@@ -430,8 +435,8 @@ fn assignment_follows_the_service_plan_and_balances_load() {
             ("H1", "PB1", Why::Unassigned),
             ("H2", "PB1", Why::TitleBelowPlan),
             ("M1", "AD2", Why::UnknownAdvisor), // AD1 2/10, AD2 1/10 by then
-            ("W1", "AD1", Why::Unassigned),      // AD1 0/10 after H2 left, AD2 1/10
-            ("W2", "AD1", Why::OtherBranch),     // 1/10 each: the lower id
+            ("W1", "AD1", Why::Unassigned),     // AD1 0/10 after H2 left, AD2 1/10
+            ("W2", "AD1", Why::OtherBranch),    // 1/10 each: the lower id
         ]
     );
     assert_eq!(plan.unplaced.len(), 1);

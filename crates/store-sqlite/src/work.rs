@@ -13,8 +13,8 @@ use tierwise_domain::{Advisor, AdvisorTitle, Interaction, ProductRisk, RiskLevel
 use tierwise_monitor::{ClientFacts, HolderFacts};
 use tierwise_store::{
     AdvisorActivity, AdvisorBook, Alert, AlertAction, AlertQuery, AuditEntry, ClientScope, ImportSink, NewAlert,
-    NewNotice, NewTask, Notice, NoticeQuery, NoticeUpdate, OpenAlertKey, OpenTaskKey, StoreResult, Survey,
-    SurveyScore, Task, TaskLoad, TaskQuery, WorkApplied, WorkBatch, WorkStore,
+    NewNotice, NewTask, Notice, NoticeQuery, NoticeUpdate, OpenAlertKey, OpenTaskKey, StoreResult, Survey, SurveyScore,
+    Task, TaskLoad, TaskQuery, WorkApplied, WorkBatch, WorkStore,
 };
 
 use crate::codec::{corrupt, date, dec, opt_date};
@@ -38,7 +38,13 @@ fn severity_rank(s: &str) -> i64 {
 
 /// `AND`-ed conditions of an assignment scope on `advisor_col` / `branch_col`;
 /// None for `Nobody`.
-fn scope_on(scope: &ClientScope, advisor_col: &str, branch_col: &str, wh: &mut Vec<String>, p: &mut Vec<Value>) -> Option<()> {
+fn scope_on(
+    scope: &ClientScope,
+    advisor_col: &str,
+    branch_col: &str,
+    wh: &mut Vec<String>,
+    p: &mut Vec<Value>,
+) -> Option<()> {
     match scope {
         ClientScope::All => {}
         ClientScope::Advisor(a) => {
@@ -67,7 +73,8 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(",")
 }
 
-const ALERT_COLS: &str = "alert_id, kind, severity, subject, client_id, advisor_id, branch_id, episode, evidence, source, \
+const ALERT_COLS: &str =
+    "alert_id, kind, severity, subject, client_id, advisor_id, branch_id, episode, evidence, source, \
      status, created_at, acknowledged_by, acknowledged_at, closed_by, closed_at, outcome";
 
 fn alert_from(r: &Row) -> rusqlite::Result<Alert> {
@@ -227,12 +234,7 @@ fn insert_notice(c: &Connection, n: &NewNotice, at: &str) -> StoreResult<Option<
 }
 
 impl SqliteStore {
-    fn query_rows<T>(
-        &self,
-        sql: &str,
-        p: &[Value],
-        f: impl Fn(&Row) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>> {
+    fn query_rows<T>(&self, sql: &str, p: &[Value], f: impl Fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
         let c = self.connect()?;
         let mut st = c.prepare_cached(sql).map_err(db)?;
         let mut rows = st.query(params_from_iter(p.iter())).map_err(db)?;
@@ -449,7 +451,9 @@ impl WorkStore for SqliteStore {
                 p.push(Value::Text(s.to_string()));
             }
         }
-        for (col, v) in [("kind", &q.kind), ("severity", &q.severity), ("client_id", &q.client_id), ("advisor_id", &q.advisor_id)] {
+        for (col, v) in
+            [("kind", &q.kind), ("severity", &q.severity), ("client_id", &q.client_id), ("advisor_id", &q.advisor_id)]
+        {
             if let Some(v) = v {
                 wh.push(format!("{col} = ?"));
                 p.push(Value::Text(v.clone()));
@@ -471,7 +475,14 @@ impl WorkStore for SqliteStore {
             .map_err(db)
     }
 
-    fn act_on_alert(&self, alert_id: i64, action: &AlertAction, by: &str, at: &str, audit: &AuditEntry) -> StoreResult<bool> {
+    fn act_on_alert(
+        &self,
+        alert_id: i64,
+        action: &AlertAction,
+        by: &str,
+        at: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
         self.write(|c| {
             let n = match action {
                 AlertAction::Acknowledge => c.execute(
@@ -517,7 +528,8 @@ impl WorkStore for SqliteStore {
             wh.push("client_id = ?".into());
             p.push(Value::Text(s.to_string()));
         }
-        let sql = format!("SELECT task_id, kind, client_id, episode, due FROM tasks{} ORDER BY task_id", where_sql(&wh));
+        let sql =
+            format!("SELECT task_id, kind, client_id, episode, due FROM tasks{} ORDER BY task_id", where_sql(&wh));
         self.query_rows(&sql, &p, |r| {
             Ok(OpenTaskKey {
                 task_id: r.get(0).map_err(db)?,
@@ -535,7 +547,9 @@ impl WorkStore for SqliteStore {
         if scope_on(&q.scope, "advisor_id", "branch_id", &mut wh, &mut p).is_none() {
             return Ok(Vec::new());
         }
-        for (col, v) in [("status", &q.status), ("kind", &q.kind), ("client_id", &q.client_id), ("advisor_id", &q.advisor_id)] {
+        for (col, v) in
+            [("status", &q.status), ("kind", &q.kind), ("client_id", &q.client_id), ("advisor_id", &q.advisor_id)]
+        {
             if let Some(v) = v {
                 wh.push(format!("{col} = ?"));
                 p.push(Value::Text(v.clone()));
@@ -552,8 +566,11 @@ impl WorkStore for SqliteStore {
     }
 
     fn task(&self, task_id: i64) -> StoreResult<Option<Task>> {
-        let mut got =
-            self.query_rows(&format!("SELECT {TASK_COLS} FROM tasks WHERE task_id = ?"), &[Value::Integer(task_id)], task_from)?;
+        let mut got = self.query_rows(
+            &format!("SELECT {TASK_COLS} FROM tasks WHERE task_id = ?"),
+            &[Value::Integer(task_id)],
+            task_from,
+        )?;
         Ok(got.pop())
     }
 
@@ -625,7 +642,14 @@ impl WorkStore for SqliteStore {
                          delivered_at = ?5 WHERE notice_id = ?6",
                 )
                 .and_then(|mut s| {
-                    s.execute(params![u.status, u.attempts, u.next_attempt_at, u.last_error, u.delivered_at, u.notice_id])
+                    s.execute(params![
+                        u.status,
+                        u.attempts,
+                        u.next_attempt_at,
+                        u.last_error,
+                        u.delivered_at,
+                        u.notice_id
+                    ])
                 })
                 .map_err(db)?;
             }
@@ -639,7 +663,8 @@ impl WorkStore for SqliteStore {
         if scope_on(&q.scope, "c.advisor_id", "c.branch_id", &mut wh, &mut p).is_none() {
             return Ok(Vec::new());
         }
-        let join = if matches!(q.scope, ClientScope::All) { "" } else { " JOIN clients c ON c.client_id = n.client_id" };
+        let join =
+            if matches!(q.scope, ClientScope::All) { "" } else { " JOIN clients c ON c.client_id = n.client_id" };
         for (col, v) in [("n.client_id", &q.client_id), ("n.status", &q.status)] {
             if let Some(v) = v {
                 wh.push(format!("{col} = ?"));
@@ -652,11 +677,8 @@ impl WorkStore for SqliteStore {
         }
         p.push(Value::Integer(page(q.limit)));
         let cols: Vec<String> = NOTICE_COLS.split(", ").map(|c| format!("n.{c}")).collect();
-        let sql = format!(
-            "SELECT {} FROM notices n{join}{} ORDER BY n.notice_id LIMIT ?",
-            cols.join(", "),
-            where_sql(&wh)
-        );
+        let sql =
+            format!("SELECT {} FROM notices n{join}{} ORDER BY n.notice_id LIMIT ?", cols.join(", "), where_sql(&wh));
         self.query_rows(&sql, &p, |r| notice_from(r).map_err(db))
     }
 
@@ -692,12 +714,23 @@ impl WorkStore for SqliteStore {
 
     fn survey(&self, token_hash: &str) -> StoreResult<Option<Survey>> {
         let c = self.connect()?;
-        c.query_row_cached(&format!("SELECT {SURVEY_COLS} FROM surveys WHERE token_hash = ?1"), [token_hash], survey_from)
-            .optional()
-            .map_err(db)
+        c.query_row_cached(
+            &format!("SELECT {SURVEY_COLS} FROM surveys WHERE token_hash = ?1"),
+            [token_hash],
+            survey_from,
+        )
+        .optional()
+        .map_err(db)
     }
 
-    fn answer_survey(&self, token_hash: &str, nps: i64, comment: Option<&str>, now: i64, audit: &AuditEntry) -> StoreResult<bool> {
+    fn answer_survey(
+        &self,
+        token_hash: &str,
+        nps: i64,
+        comment: Option<&str>,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
         self.write(|c| {
             let n = c
                 .execute(
@@ -735,7 +768,12 @@ impl WorkStore for SqliteStore {
         })
     }
 
-    fn advisor_activity(&self, scope: &ClientScope, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<AdvisorActivity>> {
+    fn advisor_activity(
+        &self,
+        scope: &ClientScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<AdvisorActivity>> {
         let mut acts: BTreeMap<String, AdvisorActivity> = BTreeMap::new();
         let mut wh = vec![
             "kind = 'followup'".to_string(),
@@ -838,14 +876,15 @@ impl WorkStore for SqliteStore {
                 .collect());
         }
         self.write(|c| {
-            let fresh = c
-                .execute("INSERT OR IGNORE INTO advisor_books_done (run_id) VALUES (?1)", [run_id])
-                .map_err(db)?;
+            let fresh =
+                c.execute("INSERT OR IGNORE INTO advisor_books_done (run_id) VALUES (?1)", [run_id]).map_err(db)?;
             if fresh == 1 {
                 for (a, (n, aum)) in &books {
-                    c.prepare_cached("INSERT INTO advisor_books (run_id, advisor_id, clients, aum) VALUES (?1, ?2, ?3, ?4)")
-                        .and_then(|mut s| s.execute(params![run_id, a, n, aum.to_string()]))
-                        .map_err(db)?;
+                    c.prepare_cached(
+                        "INSERT INTO advisor_books (run_id, advisor_id, clients, aum) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut s| s.execute(params![run_id, a, n, aum.to_string()]))
+                    .map_err(db)?;
                 }
             }
             Ok(())
@@ -857,4 +896,3 @@ impl WorkStore for SqliteStore {
 fn blank_activity(advisor_id: String) -> AdvisorActivity {
     AdvisorActivity { advisor_id, followups_due: 0, followups_on_time: 0, warns: 0, prohibited: 0 }
 }
-

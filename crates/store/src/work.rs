@@ -394,8 +394,12 @@ pub trait WorkStore: Send + Sync {
 
     // KPIs
     /// Follow-ups and checks per advisor for dates `from` … `to` inclusive.
-    fn advisor_activity(&self, scope: &ClientScope, from: NaiveDate, to: NaiveDate)
-        -> StoreResult<Vec<AdvisorActivity>>;
+    fn advisor_activity(
+        &self,
+        scope: &ClientScope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<AdvisorActivity>>;
     /// Clients and AUM per (current) advisor in a run; computed once per run and kept.
     fn advisor_books(&self, run_id: i64) -> StoreResult<Vec<AdvisorBook>>;
 }

@@ -215,7 +215,12 @@ pub fn tasks_lifecycle<S: Database>(s: &S) {
     assert_eq!(ids.len(), 4);
     assert!(s.apply_work(&b).unwrap().tasks.is_empty(), "idempotent");
 
-    let q = TaskQuery { scope: ClientScope::Advisor("A1".into()), status: Some("open".into()), limit: 50, ..Default::default() };
+    let q = TaskQuery {
+        scope: ClientScope::Advisor("A1".into()),
+        status: Some("open".into()),
+        limit: 50,
+        ..Default::default()
+    };
     let mine: Vec<(String, NaiveDate)> = s.tasks(&q).unwrap().into_iter().map(|t| (t.kind, t.due)).collect();
     assert_eq!(
         mine,
@@ -267,7 +272,8 @@ pub fn tasks_lifecycle<S: Database>(s: &S) {
 
     // finished by a batch: only open ones
     let mut fin = batch();
-    fin.finish_tasks = vec![(ids[1], "cancelled".into(), "condition_cleared".into()), (followup, "cancelled".into(), "x".into())];
+    fin.finish_tasks =
+        vec![(ids[1], "cancelled".into(), "condition_cleared".into()), (followup, "cancelled".into(), "x".into())];
     assert_eq!(s.apply_work(&fin).unwrap().finished_tasks, 1);
     assert_eq!(s.task(ids[1]).unwrap().unwrap().status, "cancelled");
     assert_eq!(s.task(followup).unwrap().unwrap().status, "done", "a done task stays done");
@@ -362,7 +368,9 @@ pub fn surveys<S: Database>(s: &S) {
         nps: None,
         comment: None,
     };
-    for (h, a, seg) in [("h1", "A1", "hnw-growth"), ("h2", "A1", "hnw-growth"), ("h3", "A2", "wealth-balanced"), ("h4", "A2", "x")] {
+    for (h, a, seg) in
+        [("h1", "A1", "hnw-growth"), ("h2", "A1", "hnw-growth"), ("h3", "A2", "wealth-balanced"), ("h4", "A2", "x")]
+    {
         s.create_survey(&sv(h, a, seg), &entry("rm1", "survey.create", "C1")).unwrap();
     }
     assert_eq!(s.survey("h1").unwrap(), Some(sv("h1", "A1", "hnw-growth")));
@@ -594,7 +602,11 @@ pub fn kpis<S: Database>(s: &S) {
     assert_eq!((a1.followups_due, a1.followups_on_time, a1.warns, a1.prohibited), (2, 1, 1, 2));
     let a2 = &act["A2"];
     assert_eq!((a2.followups_due, a2.followups_on_time, a2.warns, a2.prohibited), (1, 0, 0, 0));
-    assert!(s.advisor_activity(&ClientScope::Advisor("A2".into()), from, as_of()).unwrap().iter().all(|a| a.advisor_id == "A2"));
+    assert!(s
+        .advisor_activity(&ClientScope::Advisor("A2".into()), from, as_of())
+        .unwrap()
+        .iter()
+        .all(|a| a.advisor_id == "A2"));
 
     let books = s.advisor_books(run.info.run_id).unwrap();
     let mut want: BTreeMap<String, (i64, Decimal)> = BTreeMap::new();
