@@ -10,6 +10,10 @@
 #   import    tierwise import (SQLite)           vs  sqlite3 .import of the same files
 #   classify  tierwise classify                  vs  DuckDB: bench/duckdb/classify.sql
 #   export    tierwise export classifications    vs  DuckDB: COPY of its result to CSV
+#   monitor   tierwise monitor (alerts, tasks, notices from the run)  vs  our own classify
+#             (issue 5's bar: a sweep within the time of one classification run)
+# (`classify --skip-monitor` is timed, so that it does the work DuckDB does;
+# `monitor` is its own row.)
 # (DuckDB's load of the CSV files, bench/duckdb/load.sql, is timed too.)
 # When a PostgreSQL server is there (see TIERWISE_BENCH_PG_URL below), the
 # same steps run on it too, in a fresh schema the script creates and drops:
@@ -151,8 +155,10 @@ EOF
 measure "sqlite3 .import" sqlite3 -batch "$WORK/sqlite-import.db" ".read $WORK/logs/sqlite-import.sql"
 
 # classify and export: ours (SQLite) vs DuckDB computing the same columns from its own tables
-measure "tierwise classify" "$BIN" classify --as-of "$AS_OF"
+measure "tierwise classify" "$BIN" classify --as-of "$AS_OF" --skip-monitor
 measure "tierwise export" "$BIN" export classifications --out "$WORK/ours.csv"
+measure "tierwise monitor" "$BIN" monitor --as-of "$AS_OF"
+measure "tierwise monitor again" "$BIN" monitor --as-of "$AS_OF"
 
 DUCK=(--db "$WORK/duck.db"); [ -n "${DUCKDB_THREADS:-}" ] && DUCK+=(--threads "$DUCKDB_THREADS")
 measure "duckdb load" "$PY" "$REPO/bench/compare.py" load "${DUCK[@]}" --data "$DATA"
@@ -206,8 +212,9 @@ if [ -n "$PG_URL" ]; then
   [ "$copied" = "$ROWS" ] || die "psql \\copy stored $copied rows; the files hold $ROWS"
 
   checkpoint
-  measure "tierwise classify pg" env TIERWISE_DB="$PG_DB" "$BIN" classify --as-of "$AS_OF"
+  measure "tierwise classify pg" env TIERWISE_DB="$PG_DB" "$BIN" classify --as-of "$AS_OF" --skip-monitor
   measure "tierwise export pg" env TIERWISE_DB="$PG_DB" "$BIN" export classifications --out "$WORK/ours-pg.csv"
+  measure "tierwise monitor pg" env TIERWISE_DB="$PG_DB" "$BIN" monitor --as-of "$AS_OF"
 fi
 # END PostgreSQL section
 
@@ -246,11 +253,14 @@ row "tierwise classify" "duckdb classify"
 row "duckdb classify"
 row "tierwise export" "duckdb export"
 row "duckdb export"
+row "tierwise monitor" "tierwise classify"
+row "tierwise monitor again" "tierwise classify"
 if [ -n "$PG_URL" ]; then
   row "tierwise import pg" "$COPY_STEP"
   row "$COPY_STEP"
   row "tierwise classify pg" "duckdb classify"
   row "tierwise export pg" "duckdb export"
+  row "tierwise monitor pg" "tierwise classify pg"
 fi
 echo
 awk -v r="$ROWS" -v a="${SECS[tierwise import]}" -v b="${SECS[sqlite3 .import]}" 'BEGIN {
@@ -263,6 +273,8 @@ if [ -n "$PG_URL" ]; then
   awk -v a="${SECS[tierwise classify pg]}" -v b="${SECS[duckdb classify]}" -v kb="${KB[tierwise classify pg]}" 'BEGIN {
     printf "classify pg: %.2f× DuckDB'"'"'s time (bar: ≤ 1.00×); peak %.0f MB (bar: < 1024 MB)\n", a / b, kb / 1024 }'
 fi
+awk -v a="${SECS[tierwise monitor]}" -v b="${SECS[tierwise classify]}" -v kb="${KB[tierwise monitor]}" 'BEGIN {
+  printf "monitor: %.2f× our classify'"'"'s time (bar: ≤ 1.00×); peak %.0f MB\n", a / b, kb / 1024 }'
 inproc() { sed -n "s/^duckdb $1: \([0-9.]*\) s$/\1/p" "$WORK/logs/duckdb $1.log"; }
 echo "duckdb in-process (without Python's start): load $(inproc load) s, classify $(inproc classify) s, export $(inproc export) s"
 if [ "$CMP" = 0 ]; then

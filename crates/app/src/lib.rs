@@ -276,6 +276,8 @@ impl App {
             max_reported_errors: 1000,
             watch_outflows: Some(self.monitor_for_outflows()),
         };
+        // a re-imported product whose risk level changed is a re-rating (CSRC Art 21)
+        let products_before = self.store.products()?;
         let report = tierwise_import::import_dir(dir, self.store.as_ref(), &opts, progress)?;
         let payload = serde_json::json!({
             "dir": dir.display().to_string(),
@@ -298,6 +300,15 @@ impl App {
             };
             self.outflow_batch(&report.large_outflows, &mut b, "import")?;
             self.store.apply_work(&b)?;
+        }
+        if report.committed && report.files.iter().any(|f| f.file == "products.csv") {
+            let after: HashMap<String, tierwise_domain::Product> =
+                self.store.products()?.into_iter().map(|p| (p.product_id.clone(), p)).collect();
+            for before in &products_before {
+                if let Some(now) = after.get(&before.product_id) {
+                    self.product_rerated("import", before, now)?;
+                }
+            }
         }
         Ok(report)
     }

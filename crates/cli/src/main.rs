@@ -98,6 +98,9 @@ enum Command {
         /// Give up the open partitioned run (nothing of it was ever visible)
         #[arg(long, conflicts_with = "as_of")]
         abandon_partitions: bool,
+        /// Store the run only; leave the alerts and tasks to a separate `tierwise monitor`
+        #[arg(long)]
+        skip_monitor: bool,
     },
     /// Export stored results
     Export {
@@ -438,10 +441,13 @@ fn run(cli: Cli) -> Result<i32> {
             let app = App::open(&cfg)?;
             import(&app, &dir, lang)
         }
-        Command::Classify { as_of, partition, finish_partitions, abandon_partitions } => {
+        Command::Classify { as_of, partition, finish_partitions, abandon_partitions, skip_monitor } => {
             let app = App::open(&cfg)?;
             if finish_partitions {
-                finish_partitions_cmd(&app, lang)?;
+                let run = finish_partitions_cmd(&app, lang)?;
+                if !skip_monitor {
+                    monitor(&app, run.as_of, lang)?;
+                }
                 return Ok(0);
             }
             if abandon_partitions {
@@ -454,7 +460,13 @@ fn run(cli: Cli) -> Result<i32> {
             let as_of = as_of.unwrap_or_else(|| app.today());
             match partition {
                 Some((part, partitions)) => classify_partition(&app, as_of, part, partitions, lang)?,
-                None => classify(&app, as_of, lang)?,
+                None => {
+                    classify(&app, as_of, lang)?;
+                    // PRODUCT.md 7.1: a run stores results, migrations and alerts
+                    if !skip_monitor {
+                        monitor(&app, as_of, lang)?;
+                    }
+                }
             }
             Ok(0)
         }
@@ -601,11 +613,11 @@ fn classify_partition(app: &App, as_of: NaiveDate, part: i64, partitions: i64, l
     Ok(())
 }
 
-fn finish_partitions_cmd(app: &App, lang: Lang) -> Result<()> {
+fn finish_partitions_cmd(app: &App, lang: Lang) -> Result<tierwise_store::RunInfo> {
     let started = std::time::Instant::now();
     let (run, dist) = app.finish_partitions()?;
     run_summary(app, &run, &dist, started, lang);
-    Ok(())
+    Ok(run)
 }
 
 fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {

@@ -469,7 +469,8 @@ fn any_number_of_partitions_gives_the_ordinary_export() {
 /// places the unassigned client by service plan; the outbox exports.
 fn monitor_and_assign_on_the_fixture_book(env: &Env) {
     env.import_fixture();
-    env.ok(&["classify", "--as-of", AS_OF]);
+    let run = env.ok(&["classify", "--as-of", AS_OF, "--skip-monitor"]);
+    assert!(!run.contains("monitoring done"), "{run}");
     let out = env.ok(&["monitor", "--as-of", AS_OF]);
     // C001 expiring + high churn, C004 stale, E01 never contacted (hnw plan: every 30 days)
     assert!(
@@ -507,6 +508,10 @@ fn monitor_and_assign_on_the_fixture_book(env: &Env) {
     let applied = env.ok(&["assign", "--apply"]);
     assert!(applied.contains("clients reassigned: 1"), "{applied}");
     assert!(env.ok(&["assign"]).contains("proposals 0"));
+
+    // a run stores its alerts too (PRODUCT.md 7.1): the same findings, nothing new
+    let run = env.ok(&["classify", "--as-of", "2025-07-20"]);
+    assert!(run.contains("monitoring done") && run.contains("alerts opened 0 · cleared 0"), "{run}");
 
     let csv = env.ok(&["notifications", "export", "--status", "pending"]);
     let rows: Vec<&str> = csv.lines().skip(1).collect();
