@@ -450,18 +450,9 @@ impl App {
         let at = format_timestamp(&self.now_local());
         progress.total(run.clients as u64);
 
-        let client_state_kinds: Vec<&str> =
-            AlertKind::ALL.iter().filter(|k| k.is_state() && !k.about_advisor()).map(|k| k.as_str()).collect();
-        let task_state_kinds: Vec<&str> = TaskKind::ALL.iter().filter(|k| k.is_state()).map(|k| k.as_str()).collect();
-        // open state alerts and tasks by client: (kind, id, episode[, due])
-        let mut open_alerts: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
-        for k in self.store.open_alert_keys(&client_state_kinds, only)? {
-            open_alerts.entry(k.subject).or_default().push((k.kind, k.alert_id, k.episode));
-        }
-        let mut open_tasks: HashMap<String, Vec<(String, i64, String, NaiveDate)>> = HashMap::new();
-        for k in self.store.open_task_keys(&task_state_kinds, only)? {
-            open_tasks.entry(k.client_id).or_default().push((k.kind, k.task_id, k.episode, k.due));
-        }
+        // every kind of alert about a client (an advisor's subject may fall in a chunk's id range)
+        let client_kinds: Vec<&str> =
+            AlertKind::ALL.iter().filter(|k| !k.about_advisor()).map(|k| k.as_str()).collect();
 
         let mut sum = MonitorSummary { as_of: d.to_string(), run_id: run.run_id, ..Default::default() };
         let mut books: HashMap<String, (u32, BTreeMap<String, u32>)> = HashMap::new();
@@ -483,9 +474,21 @@ impl App {
                         out
                     })
                     .collect();
+                // the open alerts and tasks of this chunk's clients: (kind, id, episode[, due])
+                let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { return Ok(()) };
+                let range = Some((first.client_id.as_str(), last.client_id.as_str()));
+                let mut open_alerts: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
+                for k in self.store.open_alert_keys(&client_kinds, range)? {
+                    open_alerts.entry(k.subject).or_default().push((k.kind, k.alert_id, k.episode));
+                }
+                let mut open_tasks: HashMap<String, Vec<(String, i64, String, NaiveDate)>> = HashMap::new();
+                for k in self.store.open_task_keys(&[], range)? {
+                    open_tasks.entry(k.client_id).or_default().push((k.kind, k.task_id, k.episode, k.due));
+                }
                 let mut b = WorkBatch { at: at.clone(), by: by.to_string(), ..Default::default() };
                 for (f, mut found) in chunk.iter().zip(found) {
-                    self.reconcile(&m, f, &mut found, &open_alerts, &open_tasks, &mut b, source);
+                    let open = (open_alerts.get(&f.client_id), open_tasks.get(&f.client_id));
+                    self.reconcile(&m, f, &mut found, open, &mut b, source);
                 }
                 sum.clients += chunk.len() as u64;
                 match self.store.apply_work(&b) {
@@ -555,58 +558,80 @@ impl App {
     }
 
     /// Adds to `b` what one client's findings change: closes the open state
-    /// alerts and tasks they no longer call for, the follow-up overdue
-    /// alert from the task's stored due date, and every finding to insert.
-    #[allow(clippy::too_many_arguments)]
+    /// alerts and tasks they no longer call for, adds the follow-up overdue
+    /// alert from the task's stored due date, and inserts what is not open
+    /// already (a notice goes with a new alert or task of its episode).
+    #[allow(clippy::type_complexity)]
     fn reconcile(
         &self,
         m: &Monitor,
         f: &ClientFacts,
         found: &mut Findings,
-        open_alerts: &HashMap<String, Vec<(String, i64, String)>>,
-        open_tasks: &HashMap<String, Vec<(String, i64, String, NaiveDate)>>,
+        open: (Option<&Vec<(String, i64, String)>>, Option<&Vec<(String, i64, String, NaiveDate)>>),
         b: &mut WorkBatch,
         source: &str,
     ) {
-        let tasks = open_tasks.get(&f.client_id);
+        let (alerts, tasks) = (open.0.map_or(&[][..], Vec::as_slice), open.1.map_or(&[][..], Vec::as_slice));
         // a follow-up's due date is the stored one while its episode is open
         if let Some(fu) = found.tasks.iter().find(|t| t.kind == TaskKind::Followup) {
             let due = tasks
-                .and_then(|ts| ts.iter().find(|(k, _, e, _)| k == "followup" && *e == fu.episode))
+                .iter()
+                .find(|(k, _, e, _)| k == "followup" && *e == fu.episode)
                 .map_or(fu.due, |(_, _, _, due)| *due);
             if let Some(a) = m.followup_overdue(&f.client_id, f.advisor_id.as_deref(), f.branch_id.as_deref(), due) {
                 found.alerts.push(a);
             }
         }
-        if let Some(open) = open_alerts.get(&f.client_id) {
-            for (kind, id, episode) in open {
-                let want = found.alerts.iter().find(|a| a.kind.as_str() == kind);
-                match want {
-                    Some(a) if a.episode == *episode || a.kind.episode_is_period() => {}
-                    Some(_) => b.close_alerts.push((*id, "superseded".into())),
-                    None => b.close_alerts.push((*id, "cleared".into())),
-                }
+        let mut known: Vec<&str> = Vec::new();
+        for (kind, id, episode) in alerts {
+            let Some(k) = AlertKind::parse(kind) else { continue };
+            let want = found.alerts.iter().find(|a| a.kind == k);
+            match want {
+                Some(a) if a.episode == *episode || k.episode_is_period() => known.push(kind),
+                // an event alert stays until a person closes it (a newer one waits)
+                _ if !k.is_state() => {}
+                Some(_) => b.close_alerts.push((*id, "superseded".into())),
+                None => b.close_alerts.push((*id, "cleared".into())),
             }
         }
-        if let Some(open) = tasks {
-            for (kind, id, episode, _) in open {
-                let want = found.tasks.iter().find(|t| t.kind.as_str() == kind);
-                if want.is_some_and(|t| t.episode == *episode || t.kind.episode_is_period()) {
-                    continue;
-                }
-                let (status, outcome) = match (kind.as_str(), want) {
-                    // a newer contact moved the schedule on
-                    ("followup", Some(_)) => ("done", "contact_logged"),
-                    ("followup", None) => ("cancelled", "plan_changed"),
-                    ("reassessment", _) => ("done", "reassessed"),
-                    _ => ("cancelled", "condition_cleared"),
-                };
-                b.finish_tasks.push((*id, status.into(), outcome.into()));
+        let mut known_tasks: Vec<&str> = Vec::new();
+        for (kind, id, episode, _) in tasks {
+            let Some(k) = TaskKind::parse(kind) else { continue };
+            let want = found.tasks.iter().find(|t| t.kind == k);
+            if want.is_some_and(|t| t.episode == *episode || k.episode_is_period()) {
+                known_tasks.push(kind);
+                continue;
+            }
+            if !k.is_state() {
+                continue; // done by a person
+            }
+            let (status, outcome) = match (k, want) {
+                // a newer contact moved the schedule on
+                (TaskKind::Followup, Some(_)) => ("done", "contact_logged"),
+                (TaskKind::Followup, None) => ("cancelled", "plan_changed"),
+                (TaskKind::Reassessment, _) => ("done", "reassessed"),
+                _ => ("cancelled", "condition_cleared"),
+            };
+            b.finish_tasks.push((*id, status.into(), outcome.into()));
+        }
+        // what is open already needs no insert (the store would refuse it
+        // anyway); its notice was queued when it opened
+        let mut told: Vec<&str> = Vec::new();
+        for a in &found.alerts {
+            if known.contains(&a.kind.as_str()) {
+                told.push(&a.episode);
+            } else {
+                b.alerts.push(new_alert(a, source));
             }
         }
-        b.alerts.extend(found.alerts.iter().map(|a| new_alert(a, source)));
-        b.tasks.extend(found.tasks.iter().map(|t| new_task(t, source)));
-        b.notices.extend(found.notices.iter().map(new_notice));
+        for t in &found.tasks {
+            if known_tasks.contains(&t.kind.as_str()) {
+                told.push(&t.episode);
+            } else {
+                b.tasks.push(new_task(t, source));
+            }
+        }
+        b.notices.extend(found.notices.iter().filter(|n| !told.contains(&n.episode.as_str())).map(new_notice));
     }
 
     // ---- events ----------------------------------------------------------------
@@ -749,7 +774,7 @@ impl App {
         let Some(f) = facts else { return Ok((None, None)) };
         let followup_done = completed_task.is_some_and(|t| t.kind == "followup");
         if !followup_done {
-            for k in self.store.open_task_keys(&[TaskKind::Followup.as_str()], Some(client_id))? {
+            for k in self.store.open_task_keys(&[TaskKind::Followup.as_str()], Some((client_id, client_id)))? {
                 b.finish_tasks.push((k.task_id, "done".into(), "contact_logged".into()));
             }
         }
@@ -760,7 +785,7 @@ impl App {
         b.tasks.extend(next.iter().map(|t| new_task(t, "event")));
         let had_followup = followup_done || !b.finish_tasks.is_empty();
         // the open overdue alert is cleared by the contact
-        for k in self.store.open_alert_keys(&[AlertKind::FollowupOverdue.as_str()], Some(client_id))? {
+        for k in self.store.open_alert_keys(&[AlertKind::FollowupOverdue.as_str()], Some((client_id, client_id)))? {
             b.close_alerts.push((k.alert_id, "contact_logged".into()));
         }
         let mut survey_path = None;

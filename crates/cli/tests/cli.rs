@@ -509,9 +509,12 @@ fn monitor_and_assign_on_the_fixture_book(env: &Env) {
     assert!(applied.contains("clients reassigned: 1"), "{applied}");
     assert!(env.ok(&["assign"]).contains("proposals 0"));
 
-    // a run stores its alerts too (PRODUCT.md 7.1): the same findings, nothing new
+    // a run stores its alerts too (PRODUCT.md 7.1): as of 2025-07-20 C004's outflows
+    // (10,000 + 20,000 on an AUM of 30,000) make its churn risk high
     let run = env.ok(&["classify", "--as-of", "2025-07-20"]);
-    assert!(run.contains("monitoring done") && run.contains("alerts opened 0 · cleared 0"), "{run}");
+    assert!(run.contains("monitoring done"), "{run}");
+    assert!(run.contains("alerts opened 1 · cleared 0 · tasks opened 1 · tasks finished 0"), "{run}");
+    assert!(run.lines().any(|l| l.trim_start().starts_with("churn_high") && l.trim_end().ends_with(" 2")), "{run}");
 
     let csv = env.ok(&["notifications", "export", "--status", "pending"]);
     let rows: Vec<&str> = csv.lines().skip(1).collect();

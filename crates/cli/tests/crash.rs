@@ -113,3 +113,72 @@ fn a_partition_killed_midway_leaves_none_of_its_rows_and_a_rerun_completes() {
     assert_eq!(count(&env, "SELECT count(*) FROM classifications"), 2 * rows);
     assert_eq!(env.ok(&["export", "classifications"]), ordinary);
 }
+
+/// Issue 4: the finishing step of a partitioned run killed midway leaves the
+/// run invisible and still open; finishing it again makes it whole.
+#[test]
+fn a_finishing_step_killed_midway_leaves_the_run_invisible_and_a_rerun_finishes_it() {
+    if !have_sqlite3() {
+        eprintln!("skipped: the sqlite3 command is not installed");
+        return;
+    }
+    let env = Env::sqlite();
+    let data = env.generated("20000");
+    env.ok(&["import", data.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", "2025-06-30", "--skip-monitor"]);
+    let ordinary = env.ok(&["export", "classifications"]);
+    for p in ["1/2", "2/2"] {
+        env.ok(&["classify", "--as-of", "2025-06-30", "--partition", p]);
+    }
+    let killed = kill_during(&env, &["classify", "--finish-partitions", "--skip-monitor"], 64 << 10);
+    assert!(killed, "the finishing step ended before it could be killed: make the book larger");
+    // the old state or the new one, in full: never a visible run without its deciles
+    match count(&env, "SELECT count(*) FROM classification_runs WHERE finished_at <> ''") {
+        1 => {
+            assert_eq!(env.ok(&["export", "classifications"]), ordinary, "readers still see the first run only");
+            let out = env.ok(&["classify", "--finish-partitions", "--skip-monitor"]);
+            assert!(out.contains("classification run #2") && out.contains("20000 clients"), "{out}");
+        }
+        2 => {
+            // killed after its commit: finished whole, nothing left open
+            let o = env.run(&["classify", "--finish-partitions", "--skip-monitor"]);
+            assert!(!o.status.success(), "{o:?}");
+        }
+        n => panic!("{n} finished runs"),
+    }
+    assert_eq!(count(&env, "SELECT count(*) FROM value_deciles WHERE run_id = 2"), 20000);
+    assert_eq!(env.ok(&["export", "classifications"]), ordinary);
+}
+
+/// A monitoring sweep killed midway leaves whole chunks (or nothing), and
+/// running it again reaches exactly what an uninterrupted sweep stores.
+#[test]
+fn a_sweep_killed_midway_is_completed_by_a_rerun() {
+    if !have_sqlite3() {
+        eprintln!("skipped: the sqlite3 command is not installed");
+        return;
+    }
+    let reference = Env::sqlite();
+    let data = reference.generated("20000");
+    reference.ok(&["import", data.to_str().unwrap()]);
+    reference.ok(&["classify", "--as-of", "2025-06-30", "--skip-monitor"]);
+    reference.ok(&["monitor", "--as-of", "2025-06-30"]);
+    let tables = ["alerts", "tasks", "notices"];
+    let want: Vec<i64> = tables.iter().map(|t| count(&reference, &format!("SELECT count(*) FROM {t}"))).collect();
+    assert!(want.iter().all(|n| *n > 1000), "{want:?}");
+
+    let env = Env::sqlite();
+    env.ok(&["import", data.to_str().unwrap()]);
+    env.ok(&["classify", "--as-of", "2025-06-30", "--skip-monitor"]);
+    let killed = kill_during(&env, &["monitor", "--as-of", "2025-06-30"], 1 << 20);
+    assert!(killed, "the sweep ended before it could be killed: make the book larger");
+    let partial: Vec<i64> = tables.iter().map(|t| count(&env, &format!("SELECT count(*) FROM {t}"))).collect();
+    assert!(partial.iter().zip(&want).all(|(p, w)| p < w), "{partial:?} vs {want:?}");
+    let out = env.ok(&["monitor", "--as-of", "2025-06-30"]);
+    assert!(out.contains("monitoring done"), "{out}");
+    let got: Vec<i64> = tables.iter().map(|t| count(&env, &format!("SELECT count(*) FROM {t}"))).collect();
+    assert_eq!(got, want);
+    let again = env.ok(&["monitor", "--as-of", "2025-06-30"]);
+    assert!(again.contains("alerts opened 0 · cleared 0 · tasks opened 0"), "{again}");
+    assert!(env.ok(&["audit", "verify"]).contains("audit trail intact"));
+}

@@ -382,7 +382,7 @@ impl WorkStore for PostgresStore {
                     .map_err(db)?;
                 if n == 1 {
                     tx.execute(
-                        "UPDATE alerts SET advisor_id = $1 WHERE client_id = $2 AND status <> 'closed'",
+                        "UPDATE alerts SET advisor_id = $1 WHERE subject = $2 AND client_id = $2 AND status <> 'closed'",
                         &[&m.to, &m.client_id],
                     )
                     .map_err(db)?;
@@ -432,16 +432,18 @@ impl WorkStore for PostgresStore {
         })
     }
 
-    fn open_alert_keys(&self, kinds: &[&str], subject: Option<&str>) -> StoreResult<Vec<OpenAlertKey>> {
+    fn open_alert_keys(&self, kinds: &[&str], subjects: Option<(&str, &str)>) -> StoreResult<Vec<OpenAlertKey>> {
         let mut q = Query::default();
         q.cond("status <> 'closed'".into());
         if !kinds.is_empty() {
             let p = q.bind(kinds.iter().map(|k| k.to_string()).collect::<Vec<String>>());
             q.cond(format!("kind = ANY({p})"));
         }
-        if let Some(s) = subject {
-            let p = q.bind(s.to_string());
-            q.cond(format!("subject = {p}"));
+        if let Some((first, last)) = subjects {
+            let p = q.bind(first.to_string());
+            q.cond(format!("subject >= {p}"));
+            let p = q.bind(last.to_string());
+            q.cond(format!("subject <= {p}"));
         }
         let sql = format!("SELECT alert_id, kind, subject, episode FROM alerts{} ORDER BY alert_id", q.where_clause());
         self.rows(&sql, &q)?
@@ -465,16 +467,16 @@ impl WorkStore for PostgresStore {
                 q.cond(format!("a.status = {p}"));
             }
         }
-        for (col, v) in [
-            ("kind", &aq.kind),
-            ("severity", &aq.severity),
-            ("client_id", &aq.client_id),
-            ("advisor_id", &aq.advisor_id),
-        ] {
+        for (col, v) in [("kind", &aq.kind), ("severity", &aq.severity), ("advisor_id", &aq.advisor_id)] {
             if let Some(v) = v {
                 let p = q.bind(v.clone());
                 q.cond(format!("a.{col} = {p}"));
             }
+        }
+        if let Some(v) = &aq.client_id {
+            // a client's alerts have it as their subject: the key index serves it
+            let p = q.bind(v.clone());
+            q.cond(format!("a.subject = {p} AND a.client_id = {p}"));
         }
         let limit = q.bind(page_size(aq.limit));
         let offset = q.bind(i64::from(aq.offset));
@@ -535,16 +537,18 @@ impl WorkStore for PostgresStore {
         self.rows(&sql, &q)?.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?))).collect()
     }
 
-    fn open_task_keys(&self, kinds: &[&str], client_id: Option<&str>) -> StoreResult<Vec<OpenTaskKey>> {
+    fn open_task_keys(&self, kinds: &[&str], clients: Option<(&str, &str)>) -> StoreResult<Vec<OpenTaskKey>> {
         let mut q = Query::default();
         q.cond("status = 'open'".into());
         if !kinds.is_empty() {
             let p = q.bind(kinds.iter().map(|k| k.to_string()).collect::<Vec<String>>());
             q.cond(format!("kind = ANY({p})"));
         }
-        if let Some(s) = client_id {
-            let p = q.bind(s.to_string());
-            q.cond(format!("client_id = {p}"));
+        if let Some((first, last)) = clients {
+            let p = q.bind(first.to_string());
+            q.cond(format!("client_id >= {p}"));
+            let p = q.bind(last.to_string());
+            q.cond(format!("client_id <= {p}"));
         }
         let sql =
             format!("SELECT task_id, kind, client_id, episode, due FROM tasks{} ORDER BY task_id", q.where_clause());

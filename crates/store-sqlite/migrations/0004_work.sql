@@ -26,12 +26,12 @@ CREATE TABLE alerts (
     closed_at       TEXT,
     outcome         TEXT
 );
-CREATE UNIQUE INDEX alerts_by_key ON alerts (kind, subject, episode);
-CREATE UNIQUE INDEX alerts_one_open ON alerts (kind, subject) WHERE status <> 'closed';
+-- subject first: a client's alerts, and a sweep's chunk of clients, walk them
+CREATE UNIQUE INDEX alerts_by_key ON alerts (subject, kind, episode);
+CREATE UNIQUE INDEX alerts_one_open ON alerts (subject, kind) WHERE status <> 'closed';
 CREATE INDEX alerts_open ON alerts (severity_rank, alert_id) WHERE status <> 'closed';
 CREATE INDEX alerts_open_by_advisor ON alerts (advisor_id, severity_rank, alert_id) WHERE status <> 'closed';
 CREATE INDEX alerts_open_by_branch ON alerts (branch_id, severity_rank, alert_id) WHERE status <> 'closed';
-CREATE INDEX alerts_by_client ON alerts (client_id, alert_id);
 
 CREATE TABLE tasks (
     task_id      INTEGER PRIMARY KEY,
@@ -49,12 +49,11 @@ CREATE TABLE tasks (
     completed_at TEXT,
     outcome      TEXT
 );
-CREATE UNIQUE INDEX tasks_by_key ON tasks (kind, client_id, episode);
-CREATE UNIQUE INDEX tasks_one_open ON tasks (kind, client_id) WHERE status = 'open';
+CREATE UNIQUE INDEX tasks_by_key ON tasks (client_id, kind, episode);
+CREATE UNIQUE INDEX tasks_one_open ON tasks (client_id, kind) WHERE status = 'open';
 CREATE INDEX tasks_open ON tasks (due, task_id) WHERE status = 'open';
 CREATE INDEX tasks_open_by_advisor ON tasks (advisor_id, due, task_id) WHERE status = 'open';
 CREATE INDEX tasks_open_by_branch ON tasks (branch_id, due, task_id) WHERE status = 'open';
-CREATE INDEX tasks_by_client ON tasks (client_id, task_id);
 CREATE INDEX tasks_by_kind_due ON tasks (kind, due);
 
 -- What clients must be told, delivered to a webhook (or exported).
@@ -71,9 +70,8 @@ CREATE TABLE notices (
     last_error      TEXT,
     delivered_at    TEXT
 );
-CREATE UNIQUE INDEX notices_by_key ON notices (kind, client_id, episode);
+CREATE UNIQUE INDEX notices_by_key ON notices (client_id, kind, episode);
 CREATE INDEX notices_due ON notices (next_attempt_at, notice_id) WHERE status = 'pending';
-CREATE INDEX notices_by_client ON notices (client_id, notice_id);
 CREATE INDEX notices_by_status ON notices (status, notice_id);
 
 -- Satisfaction surveys: one-time links; the database keeps the token's hash.

@@ -174,63 +174,105 @@ fn product_risk(s: &str) -> StoreResult<Option<ProductRisk>> {
     }
 }
 
-fn insert_alert(c: &Connection, a: &NewAlert, at: &str) -> StoreResult<Option<i64>> {
-    let n = c
-        .prepare_cached(
-            "INSERT OR IGNORE INTO alerts (kind, severity, severity_rank, subject, client_id, advisor_id, branch_id,
-                 episode, evidence, source, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                a.kind,
-                a.severity,
-                severity_rank(&a.severity),
-                a.subject,
-                a.client_id,
-                a.advisor_id,
-                a.branch_id,
-                a.episode,
-                a.evidence,
-                a.source,
-                at
-            ])
-        })
-        .map_err(db)?;
-    Ok((n == 1).then(|| c.last_insert_rowid()))
+/// A batch inserting more rows than this is a sweep's: it gets a larger page cache.
+const BULK_ROWS: usize = 5_000;
+
+/// Rows per multi-row INSERT.
+const INSERT_BATCH: usize = 64;
+
+/// `INSERT OR IGNORE` of many rows, `INSERT_BATCH` per statement; the ids
+/// of the rows stored (a row whose key exists is skipped), in insertion order.
+fn insert_many<T>(
+    c: &Connection,
+    head: &str,
+    columns: usize,
+    id: &str,
+    rows: &[T],
+    values: impl Fn(&T, &mut Vec<Value>),
+) -> StoreResult<Vec<i64>> {
+    let mut out = Vec::new();
+    let mut p: Vec<Value> = Vec::with_capacity(INSERT_BATCH * columns);
+    for batch in rows.chunks(INSERT_BATCH) {
+        p.clear();
+        batch.iter().for_each(|r| values(r, &mut p));
+        let sql = format!("{} RETURNING {id}", crate::codec::multi_insert(head, columns, batch.len()));
+        let mut st = c.prepare_cached(&sql).map_err(db)?;
+        let mut got = st.query(params_from_iter(p.iter())).map_err(db)?;
+        while let Some(r) = got.next().map_err(db)? {
+            out.push(r.get::<_, i64>(0).map_err(db)?);
+        }
+    }
+    // RETURNING's order is not promised; ids grow with insertion
+    out.sort_unstable();
+    Ok(out)
 }
 
-fn insert_task(c: &Connection, t: &NewTask, at: &str) -> StoreResult<Option<i64>> {
-    let n = c
-        .prepare_cached(
-            "INSERT OR IGNORE INTO tasks (kind, client_id, advisor_id, branch_id, episode, due, evidence, source, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                t.kind,
-                t.client_id,
-                t.advisor_id,
-                t.branch_id,
-                t.episode,
-                t.due.to_string(),
-                t.evidence,
-                t.source,
-                at
-            ])
-        })
-        .map_err(db)?;
-    Ok((n == 1).then(|| c.last_insert_rowid()))
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
 }
 
-fn insert_notice(c: &Connection, n: &NewNotice, at: &str) -> StoreResult<Option<i64>> {
-    let changed = c
-        .prepare_cached(
-            "INSERT OR IGNORE INTO notices (kind, client_id, episode, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .and_then(|mut s| s.execute(params![n.kind, n.client_id, n.episode, n.payload, at]))
-        .map_err(db)?;
-    Ok((changed == 1).then(|| c.last_insert_rowid()))
+fn opt(s: &Option<String>) -> Value {
+    s.clone().map_or(Value::Null, Value::Text)
+}
+
+fn insert_alerts(c: &Connection, rows: &[NewAlert], at: &str) -> StoreResult<Vec<i64>> {
+    insert_many(
+        c,
+        "INSERT OR IGNORE INTO alerts (kind, severity, severity_rank, subject, client_id, advisor_id, branch_id,
+             episode, evidence, source, created_at)",
+        11,
+        "alert_id",
+        rows,
+        |a, p| {
+            p.extend([
+                text(&a.kind),
+                text(&a.severity),
+                Value::Integer(severity_rank(&a.severity)),
+                text(&a.subject),
+                opt(&a.client_id),
+                opt(&a.advisor_id),
+                opt(&a.branch_id),
+                text(&a.episode),
+                text(&a.evidence),
+                text(&a.source),
+                text(at),
+            ])
+        },
+    )
+}
+
+fn insert_tasks(c: &Connection, rows: &[NewTask], at: &str) -> StoreResult<Vec<i64>> {
+    insert_many(
+        c,
+        "INSERT OR IGNORE INTO tasks (kind, client_id, advisor_id, branch_id, episode, due, evidence, source, created_at)",
+        9,
+        "task_id",
+        rows,
+        |t, p| {
+            p.extend([
+                text(&t.kind),
+                text(&t.client_id),
+                opt(&t.advisor_id),
+                opt(&t.branch_id),
+                text(&t.episode),
+                Value::Text(t.due.to_string()),
+                text(&t.evidence),
+                text(&t.source),
+                text(at),
+            ])
+        },
+    )
+}
+
+fn insert_notices(c: &Connection, rows: &[NewNotice], at: &str) -> StoreResult<Vec<i64>> {
+    insert_many(
+        c,
+        "INSERT OR IGNORE INTO notices (kind, client_id, episode, payload, created_at)",
+        5,
+        "notice_id",
+        rows,
+        |n, p| p.extend([text(&n.kind), text(&n.client_id), text(&n.episode), text(&n.payload), text(at)]),
+    )
 }
 
 impl SqliteStore {
@@ -362,6 +404,11 @@ impl WorkStore for SqliteStore {
 
     fn apply_work(&self, b: &WorkBatch) -> StoreResult<WorkApplied> {
         self.write(|c| {
+            if b.alerts.len() + b.tasks.len() + b.notices.len() > BULK_ROWS {
+                // a sweep's chunk updates every index of three tables: keep
+                // their pages in memory (the default 64 MB would re-read them)
+                c.execute_batch("PRAGMA cache_size = -262144").map_err(db)?;
+            }
             let mut out = WorkApplied::default();
             if !b.transactions.is_empty() {
                 Sink { c }.put_transactions(&b.transactions)?;
@@ -372,7 +419,7 @@ impl WorkStore for SqliteStore {
                     .and_then(|mut s| s.execute(params![m.to, m.client_id, m.from]))
                     .map_err(db)?;
                 if n == 1 {
-                    c.prepare_cached("UPDATE alerts SET advisor_id = ?1 WHERE client_id = ?2 AND status <> 'closed'")
+                    c.prepare_cached("UPDATE alerts SET advisor_id = ?1 WHERE subject = ?2 AND client_id = ?2 AND status <> 'closed'")
                         .and_then(|mut s| s.execute(params![m.to, m.client_id]))
                         .map_err(db)?;
                     c.prepare_cached("UPDATE tasks SET advisor_id = ?1 WHERE client_id = ?2 AND status = 'open'")
@@ -399,15 +446,9 @@ impl WorkStore for SqliteStore {
                     .and_then(|mut s| s.execute(params![status, b.by, b.at, outcome, id]))
                     .map_err(db)? as u64;
             }
-            for a in &b.alerts {
-                out.alerts.extend(insert_alert(c, a, &b.at)?);
-            }
-            for t in &b.tasks {
-                out.tasks.extend(insert_task(c, t, &b.at)?);
-            }
-            for n in &b.notices {
-                out.notices.extend(insert_notice(c, n, &b.at)?);
-            }
+            out.alerts = insert_alerts(c, &b.alerts, &b.at)?;
+            out.tasks = insert_tasks(c, &b.tasks, &b.at)?;
+            out.notices = insert_notices(c, &b.notices, &b.at)?;
             for e in &b.audit {
                 append_audit(c, &e.actor, &e.action, &e.subject, &e.payload)?;
             }
@@ -415,16 +456,17 @@ impl WorkStore for SqliteStore {
         })
     }
 
-    fn open_alert_keys(&self, kinds: &[&str], subject: Option<&str>) -> StoreResult<Vec<OpenAlertKey>> {
+    fn open_alert_keys(&self, kinds: &[&str], subjects: Option<(&str, &str)>) -> StoreResult<Vec<OpenAlertKey>> {
         let mut wh = vec!["status <> 'closed'".to_string()];
         let mut p: Vec<Value> = Vec::new();
         if !kinds.is_empty() {
             wh.push(format!("kind IN ({})", marks(kinds.len())));
             p.extend(kinds.iter().map(|k| Value::Text(k.to_string())));
         }
-        if let Some(s) = subject {
-            wh.push("subject = ?".into());
-            p.push(Value::Text(s.to_string()));
+        if let Some((first, last)) = subjects {
+            wh.push("subject >= ? AND subject <= ?".into());
+            p.push(Value::Text(first.to_string()));
+            p.push(Value::Text(last.to_string()));
         }
         let sql = format!("SELECT alert_id, kind, subject, episode FROM alerts{} ORDER BY alert_id", where_sql(&wh));
         self.query_rows(&sql, &p, |r| {
@@ -451,13 +493,17 @@ impl WorkStore for SqliteStore {
                 p.push(Value::Text(s.to_string()));
             }
         }
-        for (col, v) in
-            [("kind", &q.kind), ("severity", &q.severity), ("client_id", &q.client_id), ("advisor_id", &q.advisor_id)]
-        {
+        for (col, v) in [("kind", &q.kind), ("severity", &q.severity), ("advisor_id", &q.advisor_id)] {
             if let Some(v) = v {
                 wh.push(format!("{col} = ?"));
                 p.push(Value::Text(v.clone()));
             }
+        }
+        if let Some(v) = &q.client_id {
+            // a client's alerts have it as their subject: the key index serves it
+            wh.push("subject = ? AND client_id = ?".into());
+            p.push(Value::Text(v.clone()));
+            p.push(Value::Text(v.clone()));
         }
         p.push(Value::Integer(page(q.limit)));
         p.push(Value::Integer(i64::from(q.offset)));
@@ -517,16 +563,17 @@ impl WorkStore for SqliteStore {
         self.query_rows(&sql, &p, |r| Ok((r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?)))
     }
 
-    fn open_task_keys(&self, kinds: &[&str], client_id: Option<&str>) -> StoreResult<Vec<OpenTaskKey>> {
+    fn open_task_keys(&self, kinds: &[&str], clients: Option<(&str, &str)>) -> StoreResult<Vec<OpenTaskKey>> {
         let mut wh = vec!["status = 'open'".to_string()];
         let mut p: Vec<Value> = Vec::new();
         if !kinds.is_empty() {
             wh.push(format!("kind IN ({})", marks(kinds.len())));
             p.extend(kinds.iter().map(|k| Value::Text(k.to_string())));
         }
-        if let Some(s) = client_id {
-            wh.push("client_id = ?".into());
-            p.push(Value::Text(s.to_string()));
+        if let Some((first, last)) = clients {
+            wh.push("client_id >= ? AND client_id <= ?".into());
+            p.push(Value::Text(first.to_string()));
+            p.push(Value::Text(last.to_string()));
         }
         let sql =
             format!("SELECT task_id, kind, client_id, episode, due FROM tasks{} ORDER BY task_id", where_sql(&wh));

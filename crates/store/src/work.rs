@@ -330,8 +330,10 @@ pub trait WorkStore: Send + Sync {
     fn apply_work(&self, b: &WorkBatch) -> StoreResult<WorkApplied>;
 
     // alerts
-    /// Open alerts of these kinds (every kind when empty), of one subject or all.
-    fn open_alert_keys(&self, kinds: &[&str], subject: Option<&str>) -> StoreResult<Vec<OpenAlertKey>>;
+    /// Open alerts of these kinds (every kind when empty), of the subjects
+    /// `first ≤ subject ≤ last` (byte order; None: every subject). A sweep
+    /// reads the keys of one chunk of clients at a time.
+    fn open_alert_keys(&self, kinds: &[&str], subjects: Option<(&str, &str)>) -> StoreResult<Vec<OpenAlertKey>>;
     fn alerts(&self, q: &AlertQuery) -> StoreResult<Vec<Alert>>;
     fn alert(&self, alert_id: i64) -> StoreResult<Option<Alert>>;
     /// Acknowledges (open → acknowledged) or closes (open|acknowledged →
@@ -349,7 +351,9 @@ pub trait WorkStore: Send + Sync {
     fn alert_counts(&self, scope: &ClientScope) -> StoreResult<Vec<(String, String, i64)>>;
 
     // tasks
-    fn open_task_keys(&self, kinds: &[&str], client_id: Option<&str>) -> StoreResult<Vec<OpenTaskKey>>;
+    /// Open tasks of these kinds (every kind when empty) of the clients
+    /// `first ≤ client_id ≤ last` (None: every client).
+    fn open_task_keys(&self, kinds: &[&str], clients: Option<(&str, &str)>) -> StoreResult<Vec<OpenTaskKey>>;
     fn tasks(&self, q: &TaskQuery) -> StoreResult<Vec<Task>>;
     fn task(&self, task_id: i64) -> StoreResult<Option<Task>>;
     /// Completes an open task (done, with an outcome), storing the

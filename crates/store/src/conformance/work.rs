@@ -97,7 +97,10 @@ pub fn alerts_are_deduplicated<S: Database>(s: &S) {
     let keys = s.open_alert_keys(&["churn_high"], None).unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!((keys[0].subject.as_str(), keys[0].episode.as_str()), ("C1", "2025-06"));
-    assert_eq!(s.open_alert_keys(&[], Some("C2")).unwrap().len(), 1);
+    assert_eq!(s.open_alert_keys(&[], Some(("C2", "C2"))).unwrap().len(), 1);
+    assert_eq!(s.open_alert_keys(&[], Some(("C1", "C2"))).unwrap().len(), 3, "a range of subjects, both ends in");
+    assert_eq!(s.open_alert_keys(&[], Some(("C10", "C19"))).unwrap().len(), 0, "byte order: C2 > C19");
+    assert_eq!(s.open_alert_keys(&["above_tolerance"], Some(("C0", "C1"))).unwrap().len(), 1);
     assert_eq!(s.open_alert_keys(&[], None).unwrap().len(), 3);
 
     // close it (system): the same episode is not reopened; a new one is
@@ -235,7 +238,9 @@ pub fn tasks_lifecycle<S: Database>(s: &S) {
     assert_eq!(s.tasks(&q).unwrap().len(), 2, "due on or before D");
     let keys = s.open_task_keys(&["followup"], None).unwrap();
     assert_eq!(keys.len(), 2);
-    assert_eq!(s.open_task_keys(&[], Some("D003")).unwrap().len(), 2);
+    assert_eq!(s.open_task_keys(&[], Some(("D003", "D003"))).unwrap().len(), 2);
+    assert_eq!(s.open_task_keys(&[], Some(("D001", "D019"))).unwrap().len(), 3);
+    assert_eq!(s.open_task_keys(&["followup"], Some(("D004", "D999"))).unwrap().len(), 1);
 
     let load: BTreeMap<Option<String>, (i64, i64)> = s
         .task_load(&ClientScope::All, as_of())
