@@ -1048,15 +1048,7 @@ impl App {
             None => HashMap::new(),
         };
         let load: Vec<_> = self.store.task_load(&scope, today)?;
-        let mut alerts: HashMap<Option<String>, i64> = HashMap::new();
-        for a in self.store.alerts(&AlertQuery {
-            scope: scope.clone(),
-            status: Some("open".into()),
-            limit: 1000,
-            ..Default::default()
-        })? {
-            *alerts.entry(a.advisor_id).or_insert(0) += 1;
-        }
+        let alerts: HashMap<Option<String>, i64> = self.store.alert_load(&scope)?.into_iter().collect();
         let mut rows = Vec::new();
         for a in advisors {
             let clients = books.get(&a.advisor_id).copied().unwrap_or(0);
@@ -1199,16 +1191,14 @@ impl App {
                 })
             })
             .collect();
-        let mut clients: Vec<Placement> = Vec::new();
-        self.store.monitor_scan(run.run_id, self.today(), None, SWEEP_CHUNK, &mut |chunk| {
-            clients.extend(chunk.into_iter().map(|f| Placement {
-                client_id: f.client_id,
-                branch_id: f.branch_id,
-                segment: f.segment,
-                current: f.advisor_id,
-            }));
-            Ok(())
-        })?;
+        // a team lead's branch is planned on its own: its clients, its advisors
+        let branch = match scope {
+            ClientScope::Branch(b) => Some(b.as_str()),
+            _ => None,
+        };
+        let advisors: Vec<AdvisorSlot> =
+            advisors.into_iter().filter(|a| branch.is_none() || a.branch_id.as_deref() == branch).collect();
+        let clients: Vec<Placement> = self.store.placements(run.run_id, branch)?;
         let plan = |seg: &str| {
             self.pack.segment(seg).map(|s| Requirement {
                 title: s.plan.advisor_title,
@@ -1217,10 +1207,12 @@ impl App {
             })
         };
         let mut out = tierwise_monitor::assign::propose(&advisors, &clients, &plan);
-        if let ClientScope::Branch(b) = scope {
-            let inside = |c: &str| clients.iter().any(|p| p.client_id == c && p.branch_id.as_deref() == Some(b));
-            out.proposals.retain(|p| inside(&p.client_id));
-            out.unplaced.retain(|p| inside(&p.client_id));
+        if let Some(b) = branch {
+            // the branch's advisors' clients of other branches count for their loads only
+            let outside: std::collections::HashSet<&str> =
+                clients.iter().filter(|p| p.branch_id.as_deref() != Some(b)).map(|p| p.client_id.as_str()).collect();
+            out.proposals.retain(|p| !outside.contains(p.client_id.as_str()));
+            out.unplaced.retain(|p| !outside.contains(p.client_id.as_str()));
         }
         Ok(out)
     }

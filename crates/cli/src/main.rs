@@ -979,6 +979,10 @@ fn serve(cfg: &Config, addr: &str, demo: bool, work: &ServeWork, lang: Lang) -> 
         if let Ok(Some(run)) = warm.store.latest_run() {
             let _ = warm.store.run_counts(run.run_id);
         }
+        // the team and KPI pages read each advisor's book in the last two runs
+        for run in warm.store.runs().unwrap_or_default().iter().take(2) {
+            let _ = warm.store.advisor_books(run.run_id);
+        }
     });
     start_background(&app, work, lang)?;
     let rt = tokio::runtime::Runtime::new()?;

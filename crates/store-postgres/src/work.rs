@@ -12,6 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use postgres::{IsolationLevel, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use tierwise_domain::{Advisor, AdvisorTitle, Interaction, ProductRisk, RiskLevel};
+use tierwise_monitor::assign::Placement;
 use tierwise_monitor::{ClientFacts, HolderFacts};
 use tierwise_store::{
     AdvisorActivity, AdvisorBook, Alert, AlertAction, AlertQuery, AuditEntry, ClientScope, ImportSink, NewAlert,
@@ -535,6 +536,44 @@ impl WorkStore for PostgresStore {
             q.where_clause()
         );
         self.rows(&sql, &q)?.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?))).collect()
+    }
+
+    fn alert_load(&self, scope: &ClientScope) -> StoreResult<Vec<(Option<String>, i64)>> {
+        let mut q = Query::default();
+        if !q.scope(scope, "a") {
+            return Ok(Vec::new());
+        }
+        q.cond("a.status <> 'closed'".into());
+        let sql = format!(
+            "SELECT a.advisor_id, count(*) FROM alerts a{} GROUP BY a.advisor_id ORDER BY a.advisor_id NULLS FIRST",
+            q.where_clause()
+        );
+        self.rows(&sql, &q)?.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+    }
+
+    fn placements(&self, run_id: i64, branch_id: Option<&str>) -> StoreResult<Vec<Placement>> {
+        let rows = match branch_id {
+            Some(b) => self.connect()?.query(
+                "SELECT c.client_id, c.branch_id, k.segment, c.advisor_id FROM clients c
+                 JOIN classifications k ON k.run_id = $1 AND k.client_id = c.client_id
+                 WHERE c.client_id IN (SELECT client_id FROM clients WHERE branch_id = $2
+                     UNION SELECT client_id FROM clients
+                     WHERE advisor_id IN (SELECT advisor_id FROM advisors WHERE branch_id = $2))
+                 ORDER BY c.client_id",
+                &[&run_id, &b],
+            ),
+            None => self.connect()?.query(
+                "SELECT k.client_id, c.branch_id, k.segment, c.advisor_id FROM classifications k
+                 JOIN clients c ON c.client_id = k.client_id WHERE k.run_id = $1 ORDER BY k.client_id",
+                &[&run_id],
+            ),
+        }
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Placement { client_id: get(r, 0)?, branch_id: get(r, 1)?, segment: get(r, 2)?, current: get(r, 3)? })
+            })
+            .collect()
     }
 
     fn open_task_keys(&self, kinds: &[&str], clients: Option<(&str, &str)>) -> StoreResult<Vec<OpenTaskKey>> {

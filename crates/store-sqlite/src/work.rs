@@ -10,6 +10,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use tierwise_domain::{Advisor, AdvisorTitle, Interaction, ProductRisk, RiskLevel};
+use tierwise_monitor::assign::Placement;
 use tierwise_monitor::{ClientFacts, HolderFacts};
 use tierwise_store::{
     AdvisorActivity, AdvisorBook, Alert, AlertAction, AlertQuery, AuditEntry, ClientScope, ImportSink, NewAlert,
@@ -379,6 +380,33 @@ impl WorkStore for SqliteStore {
         Ok(())
     }
 
+    fn placements(&self, run_id: i64, branch_id: Option<&str>) -> StoreResult<Vec<Placement>> {
+        let (sql, p) = match branch_id {
+            Some(b) => (
+                "SELECT c.client_id, c.branch_id, k.segment, c.advisor_id FROM clients c
+                 JOIN classifications k ON k.run_id = ?1 AND k.client_id = c.client_id
+                 WHERE c.client_id IN (SELECT client_id FROM clients WHERE branch_id = ?2
+                     UNION SELECT client_id FROM clients
+                     WHERE advisor_id IN (SELECT advisor_id FROM advisors WHERE branch_id = ?2))
+                 ORDER BY c.client_id",
+                vec![Value::Integer(run_id), Value::Text(b.to_string())],
+            ),
+            None => (
+                "SELECT k.client_id, c.branch_id, k.segment, c.advisor_id FROM classifications k
+                 JOIN clients c ON c.client_id = k.client_id WHERE k.run_id = ?1 ORDER BY k.client_id",
+                vec![Value::Integer(run_id)],
+            ),
+        };
+        self.query_rows(sql, &p, |r| {
+            Ok(Placement {
+                client_id: r.get(0).map_err(db)?,
+                branch_id: r.get(1).map_err(db)?,
+                segment: r.get(2).map_err(db)?,
+                current: r.get(3).map_err(db)?,
+            })
+        })
+    }
+
     fn holders(&self, product_id: &str) -> StoreResult<Vec<HolderFacts>> {
         let rows = self.query_rows(
             "SELECT h.client_id, c.advisor_id, c.branch_id, h.market_value,
@@ -561,6 +589,19 @@ impl WorkStore for SqliteStore {
             where_sql(&wh)
         );
         self.query_rows(&sql, &p, |r| Ok((r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?)))
+    }
+
+    fn alert_load(&self, scope: &ClientScope) -> StoreResult<Vec<(Option<String>, i64)>> {
+        let mut wh = vec!["status <> 'closed'".to_string()];
+        let mut p = Vec::new();
+        if scope_on(scope, "advisor_id", "branch_id", &mut wh, &mut p).is_none() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT advisor_id, count(*) FROM alerts{} GROUP BY advisor_id ORDER BY advisor_id",
+            where_sql(&wh)
+        );
+        self.query_rows(&sql, &p, |r| Ok((r.get(0).map_err(db)?, r.get(1).map_err(db)?)))
     }
 
     fn open_task_keys(&self, kinds: &[&str], clients: Option<(&str, &str)>) -> StoreResult<Vec<OpenTaskKey>> {

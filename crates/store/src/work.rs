@@ -17,6 +17,7 @@ use crate::{AuditEntry, ClientScope, StoreResult};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use tierwise_domain::{Advisor, Interaction, Transaction};
+use tierwise_monitor::assign::Placement;
 use tierwise_monitor::{ClientFacts, HolderFacts};
 
 /// An alert to store.
@@ -322,6 +323,10 @@ pub trait WorkStore: Send + Sync {
         chunk: usize,
         f: &mut dyn FnMut(Vec<ClientFacts>) -> StoreResult<()>,
     ) -> StoreResult<()>;
+    /// The clients of a run with their segment and current advisor, in
+    /// client-id order, for assignment: all, or those of one branch together
+    /// with every client an advisor of that branch serves (their loads).
+    fn placements(&self, run_id: i64, branch_id: Option<&str>) -> StoreResult<Vec<Placement>>;
     /// The holders of a product in their newest snapshot (value > 0), with
     /// their newest assessment's level.
     fn holders(&self, product_id: &str) -> StoreResult<Vec<HolderFacts>>;
@@ -349,6 +354,8 @@ pub trait WorkStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Open alerts by (kind, severity) within a scope.
     fn alert_counts(&self, scope: &ClientScope) -> StoreResult<Vec<(String, String, i64)>>;
+    /// Open alerts per assigned advisor (None: the team lead's) within a scope.
+    fn alert_load(&self, scope: &ClientScope) -> StoreResult<Vec<(Option<String>, i64)>>;
 
     // tasks
     /// Open tasks of these kinds (every kind when empty) of the clients

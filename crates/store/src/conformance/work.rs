@@ -165,6 +165,10 @@ pub fn alert_lifecycle_and_scope<S: Database>(s: &S) {
     let q = AlertQuery { limit: 2, offset: 2, ..Default::default() };
     assert_eq!(s.alerts(&q).unwrap().len(), 2, "paged");
 
+    let load: BTreeMap<Option<String>, i64> = s.alert_load(&ClientScope::All).unwrap().into_iter().collect();
+    assert_eq!(load, BTreeMap::from([(Some("A1".to_string()), 2), (Some("A2".into()), 1), (None, 2)]));
+    assert_eq!(s.alert_load(&ClientScope::Branch("B2".into())).unwrap(), vec![(None, 2)]);
+    assert!(s.alert_load(&ClientScope::Nobody).unwrap().is_empty());
     let counts: BTreeMap<(String, String), i64> = s
         .alert_counts(&ClientScope::Branch("B1".into()))
         .unwrap()
@@ -475,6 +479,25 @@ pub fn monitor_scan<S: Database>(s: &S) {
     })
     .unwrap();
     assert_eq!(prev.as_deref(), Some(run.rows[2].0.asset_tier.as_str()));
+
+    // placements for assignment: the run's clients with segment and advisor
+    let all = s.placements(second.info.run_id, None).unwrap();
+    assert_eq!(all.len(), 60);
+    let d003 = all.iter().find(|p| p.client_id == "D003").unwrap();
+    assert_eq!((d003.current.as_deref(), d003.branch_id.as_deref()), (Some("A1"), Some("B1")));
+    assert_eq!(d003.segment, second.rows[2].0.segment);
+    // B2's clients, and every client of B2's advisor A3 (whatever its branch)
+    let b2 = s.placements(second.info.run_id, Some("B2")).unwrap();
+    let want = (1..=60)
+        .map(book_client)
+        .filter(|c| c.branch_id.as_deref() == Some("B2") || c.advisor_id.as_deref() == Some("A3"))
+        .count();
+    assert_eq!(b2.len(), want);
+    assert!(b2.iter().all(|p| p.branch_id.as_deref() == Some("B2") || p.current.as_deref() == Some("A3")));
+    let ids: Vec<&str> = b2.iter().map(|p| p.client_id.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
 
     let mut advisors = s.advisors().unwrap();
     advisors.sort_by(|a, b| a.advisor_id.cmp(&b.advisor_id));
