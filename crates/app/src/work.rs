@@ -28,8 +28,11 @@ use tierwise_store::{
     NoticeUpdate, Reassignment, Survey, Task, TaskQuery, WorkBatch,
 };
 
-/// Clients per sweep transaction.
+/// Clients read and decided at a time.
 const SWEEP_CHUNK: usize = 20_000;
+/// Clients per sweep transaction: chunks are merged up to this many before a
+/// commit (each commit rewrites the index pages it touched).
+const SWEEP_COMMIT: u64 = 100_000;
 /// A survey link is valid this long.
 pub const SURVEY_SECONDS: i64 = 14 * 24 * 3600;
 
@@ -456,9 +459,46 @@ impl App {
 
         let mut sum = MonitorSummary { as_of: d.to_string(), run_id: run.run_id, ..Default::default() };
         let mut books: HashMap<String, (u32, BTreeMap<String, u32>)> = HashMap::new();
-        let mut err: Option<AppError> = None;
-        self.store
-            .monitor_scan(run.run_id, d, only, SWEEP_CHUNK, &mut |chunk| {
+        // reading and deciding on this thread, writing on another: a chunk's
+        // batch is written while the next chunk is read (their clients differ)
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, WorkBatch)>(1);
+        let (scanned, written) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> AppResult<MonitorSummary> {
+                let mut w_sum = MonitorSummary::default();
+                let mut pending: Option<(u64, WorkBatch)> = None;
+                let commit = |clients: u64, b: &WorkBatch, w_sum: &mut MonitorSummary| -> AppResult<()> {
+                    let w = self.store.apply_work(b)?;
+                    w_sum.clients += clients;
+                    w_sum.alerts_opened += w.alerts.len() as u64;
+                    w_sum.alerts_cleared += w.closed_alerts;
+                    w_sum.tasks_opened += w.tasks.len() as u64;
+                    w_sum.tasks_finished += w.finished_tasks;
+                    w_sum.notices_queued += w.notices.len() as u64;
+                    progress.done(w_sum.clients);
+                    Ok(())
+                };
+                for (clients, b) in rx {
+                    let (n, acc) = pending.get_or_insert_with(|| {
+                        (0, WorkBatch { at: b.at.clone(), by: b.by.clone(), ..Default::default() })
+                    });
+                    *n += clients;
+                    acc.close_alerts.extend(b.close_alerts);
+                    acc.finish_tasks.extend(b.finish_tasks);
+                    acc.alerts.extend(b.alerts);
+                    acc.tasks.extend(b.tasks);
+                    acc.notices.extend(b.notices);
+                    if *n >= SWEEP_COMMIT {
+                        if let Some((n, acc)) = pending.take() {
+                            commit(n, &acc, &mut w_sum)?;
+                        }
+                    }
+                }
+                if let Some((n, acc)) = pending.take() {
+                    commit(n, &acc, &mut w_sum)?;
+                }
+                Ok(w_sum)
+            });
+            let scanned = self.store.monitor_scan(run.run_id, d, only, SWEEP_CHUNK, &mut |chunk| {
                 for f in &chunk {
                     if let Some(a) = &f.advisor_id {
                         let e = books.entry(a.clone()).or_default();
@@ -490,24 +530,22 @@ impl App {
                     let open = (open_alerts.get(&f.client_id), open_tasks.get(&f.client_id));
                     self.reconcile(&m, f, &mut found, open, &mut b, source);
                 }
-                sum.clients += chunk.len() as u64;
-                match self.store.apply_work(&b) {
-                    Ok(w) => {
-                        sum.alerts_opened += w.alerts.len() as u64;
-                        sum.alerts_cleared += w.closed_alerts;
-                        sum.tasks_opened += w.tasks.len() as u64;
-                        sum.tasks_finished += w.finished_tasks;
-                        sum.notices_queued += w.notices.len() as u64;
-                    }
-                    Err(e) => {
-                        err = Some(e.into());
-                        return Err(tierwise_store::StoreError::Aborted("the sweep stopped".into()));
-                    }
-                }
-                progress.done(sum.clients);
-                Ok(())
-            })
-            .map_err(|e| err.take().unwrap_or(e.into()))?;
+                tx.send((chunk.len() as u64, b))
+                    .map_err(|_| tierwise_store::StoreError::Aborted("the sweep's writer stopped".into()))
+            });
+            drop(tx);
+            let written = writer.join().unwrap_or_else(|_| Err(AppError::Aborted("the sweep's writer failed".into())));
+            (scanned, written)
+        });
+        // the writer's own error explains a stopped scan best
+        let written = written?;
+        scanned?;
+        sum.clients = written.clients;
+        sum.alerts_opened = written.alerts_opened;
+        sum.alerts_cleared = written.alerts_cleared;
+        sum.tasks_opened = written.tasks_opened;
+        sum.tasks_finished = written.tasks_finished;
+        sum.notices_queued = written.notices_queued;
 
         // advisors over capacity: a whole-book finding
         let mut b = WorkBatch { at, by: by.to_string(), ..Default::default() };

@@ -175,9 +175,6 @@ fn product_risk(s: &str) -> StoreResult<Option<ProductRisk>> {
     }
 }
 
-/// A batch inserting more rows than this is a sweep's: it gets a larger page cache.
-const BULK_ROWS: usize = 5_000;
-
 /// Rows per multi-row INSERT.
 const INSERT_BATCH: usize = 64;
 
@@ -432,11 +429,6 @@ impl WorkStore for SqliteStore {
 
     fn apply_work(&self, b: &WorkBatch) -> StoreResult<WorkApplied> {
         self.write(|c| {
-            if b.alerts.len() + b.tasks.len() + b.notices.len() > BULK_ROWS {
-                // a sweep's chunk updates every index of three tables: keep
-                // their pages in memory (the default 64 MB would re-read them)
-                c.execute_batch("PRAGMA cache_size = -262144").map_err(db)?;
-            }
             let mut out = WorkApplied::default();
             if !b.transactions.is_empty() {
                 Sink { c }.put_transactions(&b.transactions)?;
