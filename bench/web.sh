@@ -41,6 +41,7 @@ if [ ! -s "$DB" ]; then
   rm -rf "$WORK/data"
   "$BIN" generate --clients "$N" --out "$WORK/data" --as-of 2025-06-30 >/dev/null
   "$BIN" --db "sqlite://$DB" import "$WORK/data" >/dev/null
+  # the run stores its alerts, tasks and client notices too (the monitoring sweep)
   "$BIN" --db "sqlite://$DB" classify --as-of 2025-06-30 >/dev/null
   rm -rf "$WORK/data"
 fi
@@ -65,6 +66,7 @@ login() { # user → "cookie csrf"
 
 read -r ADV_COOKIE ADV_CSRF < <(login advisor)
 read -r COMP_COOKIE COMP_CSRF < <(login compliance)
+read -r LEAD_COOKIE LEAD_CSRF < <(login lead)
 
 # client ids: the advisor's book, and a sample of the whole book
 curl -sf -H "cookie: $ADV_COOKIE" "$BASE/api/v1/clients/export" | tail -n +2 | cut -d, -f1 >"$WORK/adv_ids.txt"
@@ -91,5 +93,13 @@ say "measuring ($DURATION each, $CONNECTIONS connections)"
   run_wrk c360_advisor page.lua "$BASE/clients/__ID__" "$ADV_COOKIE" "" "$WORK/adv_ids.txt"
   run_wrk c360_compliance page.lua "$BASE/clients/__ID__" "$COMP_COOKIE" "" "$WORK/all_ids.txt"
   run_wrk check_page page.lua "$BASE/clients/__ID__/check" "$ADV_COOKIE" "" "$WORK/adv_ids.txt"
+  # monitoring and relationship work (issue 5): the workbench pages
+  run_wrk my_day_advisor page.lua "$BASE/work" "$ADV_COOKIE" "" ""
+  run_wrk my_day_lead page.lua "$BASE/work" "$LEAD_COOKIE" "" ""
+  run_wrk team_lead page.lua "$BASE/team" "$LEAD_COOKIE" "" ""
+  run_wrk kpis_lead page.lua "$BASE/kpis" "$LEAD_COOKIE" "" ""
+  run_wrk kpis_compliance page.lua "$BASE/kpis" "$COMP_COOKIE" "" ""
+  run_wrk dashboard_lead page.lua "$BASE/" "$LEAD_COOKIE" "" ""
+  run_wrk api_workbench page.lua "$BASE/api/v1/workbench" "$ADV_COOKIE" "" ""
 } | column -t
 echo "clients in the database: $N"

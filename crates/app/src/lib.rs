@@ -194,6 +194,11 @@ pub fn load_questionnaires(dir: Option<&Path>) -> AppResult<Vec<Questionnaire>> 
     Ok(out)
 }
 
+/// An import of at most this many clients re-runs their detections at once;
+/// a larger one is left to the next sweep (`tierwise monitor`, or `serve
+/// --monitor-at`), which reads the whole book anyway.
+const CLIENT_EVENTS_UP_TO: usize = 1_000;
+
 /// The application: a store, the active pack and the questionnaires.
 pub struct App {
     pub store: Box<dyn Database>,
@@ -275,6 +280,7 @@ impl App {
             questionnaires: self.questionnaires.clone(),
             max_reported_errors: 1000,
             watch_outflows: Some(self.monitor_for_outflows()),
+            watch_clients_up_to: CLIENT_EVENTS_UP_TO,
         };
         // a re-imported product whose risk level changed is a re-rating (CSRC Art 21)
         let products_before = self.store.products()?;
@@ -300,6 +306,13 @@ impl App {
             };
             self.outflow_batch(&report.large_outflows, &mut b, "import")?;
             self.store.apply_work(&b)?;
+        }
+        // a change of client data (a material change, a birth date, an advisor)
+        // re-runs the client's detections at once when the import was small
+        if let (true, Some(ids)) = (report.committed, &report.clients) {
+            for id in ids {
+                self.monitor_client(id, "import")?;
+            }
         }
         if report.committed && report.files.iter().any(|f| f.file == "products.csv") {
             let after: HashMap<String, tierwise_domain::Product> =

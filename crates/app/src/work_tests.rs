@@ -405,3 +405,33 @@ fn webhook_backoff_waits_and_dead_letters_after_max_attempts() {
     assert_eq!(backoff(30, 4), 240);
     assert_eq!(backoff(30, 40), 6 * 3600, "at most 6 hours");
 }
+
+/// A change of client data by a small import (a reported material change)
+/// raises its alert at once, not at the next sweep.
+#[test]
+fn a_small_client_import_re_runs_the_clients_detections() {
+    let f = fixture();
+    let today = f.app.today();
+    // C003 was assessed a month ago: valid today
+    let mut a = f.app.store.client_assessments("C003").unwrap().remove(0);
+    a.assessed_at = (today - Duration::days(30)).and_hms_opt(10, 0, 0).unwrap();
+    let audit = tierwise_store::AuditEntry::new("test", "assessment.record", "client:C003", "{}");
+    assert!(f.app.store.record_assessment(&a, None, 0, &audit).unwrap());
+    f.app.monitor_client("C003", "test").unwrap();
+    assert!(open_alerts(&f.app, "C003", "material_change").is_empty());
+
+    // the core system reports a material change today
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("clients.csv"),
+        format!("client_id,name,branch_id,advisor_id,material_change_at\nC003,陈静,B01,A1,{today}\n"),
+    )
+    .unwrap();
+    assert!(f.app.import(dir.path(), &mut |_, _| {}).unwrap().committed);
+    let got = open_alerts(&f.app, "C003", "material_change");
+    assert_eq!(got.len(), 1, "raised by the import itself");
+    assert_eq!((got[0].episode.as_str(), got[0].advisor_id.as_deref()), (today.to_string().as_str(), Some("A1")));
+    let f2 = WorkFilter { client_id: Some("C003".into()), kind: Some("reassessment".into()), ..Default::default() };
+    let pb = actor(Role::Advisor, Some("A1"), None);
+    assert_eq!(f.app.tasks(&pb, &f2, Lang::Zh).unwrap().len(), 1, "and the reassessment task");
+}

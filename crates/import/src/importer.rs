@@ -65,6 +65,7 @@ pub(crate) fn run(
                 error_count: imp.log.count,
                 committed: false,
                 large_outflows: Vec::new(),
+                clients: None,
             })
         });
         let worker = match spawned {
@@ -73,6 +74,7 @@ pub(crate) fn run(
         };
         let mut store_error = None;
         let mut watched: Vec<Transaction> = Vec::new();
+        let mut clients: Option<Vec<String>> = (opts.watch_clients_up_to > 0).then(Vec::new);
         for msg in rx.iter() {
             match msg {
                 ToStore::Put(batch) => {
@@ -82,6 +84,13 @@ pub(crate) fn run(
                     }
                     if let Some(min) = opts.watch_outflows {
                         watched.extend(batch.transactions.iter().filter(|t| is_large_outflow(t, min)).cloned());
+                    }
+                    if let Some(ids) = clients.as_mut() {
+                        if ids.len() + batch.clients.len() > opts.watch_clients_up_to {
+                            clients = None; // too many: the caller's nightly sweep sees them
+                        } else {
+                            ids.extend(batch.clients.iter().map(|c| c.client_id.clone()));
+                        }
                     }
                 }
                 ToStore::KnownIds(kind) => {
@@ -103,6 +112,7 @@ pub(crate) fn run(
             Some(e) => Err(Failure::Store(e)),
             None => outcome.map(|mut r| {
                 r.large_outflows = watched;
+                r.clients = clients;
                 r
             }),
         }

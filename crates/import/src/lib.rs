@@ -82,12 +82,16 @@ pub struct ImportOptions {
     /// amount in the report (`large_outflows`), so the caller can raise its
     /// alerts (PRODUCT.md 6); None keeps none.
     pub watch_outflows: Option<rust_decimal::Decimal>,
+    /// Keep the ids of the clients imported (`clients.csv` rows) in the
+    /// report when there are at most this many, so the caller can re-run
+    /// what depends on a client's data for them at once; 0 keeps none.
+    pub watch_clients_up_to: usize,
 }
 
 impl ImportOptions {
     /// Options keeping the first 1,000 errors.
     pub fn new(tz: chrono_tz::Tz, questionnaires: Vec<Questionnaire>) -> ImportOptions {
-        ImportOptions { tz, questionnaires, max_reported_errors: 1000, watch_outflows: None }
+        ImportOptions { tz, questionnaires, max_reported_errors: 1000, watch_outflows: None, watch_clients_up_to: 0 }
     }
 }
 
@@ -135,6 +139,8 @@ pub struct ImportReport {
     pub committed: bool,
     /// the large outflows imported (see `ImportOptions::watch_outflows`)
     pub large_outflows: Vec<tierwise_domain::Transaction>,
+    /// the clients imported, when they were few (see `ImportOptions::watch_clients_up_to`)
+    pub clients: Option<Vec<String>>,
 }
 
 /// Why an import could not run to its end (nothing is stored then).
