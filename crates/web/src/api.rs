@@ -26,7 +26,12 @@ use utoipa::OpenApi;
         login, logout, me, dashboard, list_clients, export_clients, client_360, add_interaction, submit_assessment,
         create_link, list_questionnaires, score, public_questionnaire, public_submit, create_check, get_check,
         record_sale, list_products, save_product, compliance, audit_log, audit_verify, list_rules, simulate,
-        list_users, create_user, update_user
+        list_users, create_user, update_user,
+        crate::work_api::list_alerts, crate::work_api::get_alert, crate::work_api::acknowledge_alert,
+        crate::work_api::close_alert, crate::work_api::list_tasks, crate::work_api::complete_task,
+        crate::work_api::workbench, crate::work_api::team, crate::work_api::kpis, crate::work_api::nps,
+        crate::work_api::assignments, crate::work_api::apply_assignments, crate::work_api::feed_transactions,
+        crate::work_api::client_notices, crate::work_api::public_survey, crate::work_api::public_survey_answer
     ),
     components(schemas(ApiError, LoginRequest, Me, Created, AnswersInput, LinkInput, SimulateInput, VerifyView)),
     tags(
@@ -37,7 +42,8 @@ use utoipa::OpenApi;
         (name = "products", description = "the catalogue"),
         (name = "compliance", description = "compliance and the audit trail"),
         (name = "rules", description = "rule packs and simulation"),
-        (name = "admin", description = "users and roles")
+        (name = "admin", description = "users and roles"),
+        (name = "work", description = "monitoring and relationship work (持续监控): alerts, follow-up tasks, the workbench, assignment, KPIs, NPS surveys, the transaction feed")
     )
 )]
 pub struct ApiDoc;
@@ -70,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rules/simulate", post(simulate))
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}", patch(update_user))
+        .merge(crate::work_api::routes())
 }
 
 /// An error: a stable code and a message in the request's language.
@@ -102,7 +109,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 }
 
 /// Runs application work and answers JSON.
-async fn json<T: Serialize + Send + 'static>(
+pub(crate) async fn json<T: Serialize + Send + 'static>(
     lang: Lang,
     f: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> ApiResult<Json<T>> {
@@ -351,6 +358,7 @@ async fn compliance(State(s): State<AppState>, a: Authed) -> ApiResult<Json<Comp
 
 /// Filters of the audit log.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     pub actor: Option<String>,
     /// a prefix: `suitability.` matches every suitability action

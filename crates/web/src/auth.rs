@@ -83,9 +83,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Authed {
 }
 
 /// Paths that take no session (and so no CSRF token): signing in, the
-/// client's questionnaire link (its token is the credential), assets.
+/// client's questionnaire and survey links (the token is the credential),
+/// and their API twins under `/api/v1/public/`.
 fn exempt(path: &str) -> bool {
-    path == "/login" || path == "/api/v1/login" || path.starts_with("/q/") || path.starts_with("/api/v1/public/")
+    path == "/login"
+        || path == "/api/v1/login"
+        || path.starts_with("/q/")
+        || path.starts_with("/s/")
+        || path.starts_with("/api/v1/public/")
 }
 
 /// Resolves the session (once per request) and refuses state-changing

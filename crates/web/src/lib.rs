@@ -16,6 +16,7 @@ mod auth;
 mod error;
 mod i18n;
 mod ui;
+mod work_api;
 
 pub use api::ApiDoc;
 pub use i18n::{missing_keys, template_keys, LOCALES};

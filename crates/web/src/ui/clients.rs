@@ -2,6 +2,7 @@
 //! page with its interactions and the questionnaire link.
 
 use super::checks::{check_rows, CheckRow};
+use super::work::{client_work, client_work_views, ClientWork};
 use super::{
     code_label, code_options, enc, inline_error, money, money_opt, or_dash, origin, render, respond, run, see_other,
     select, ts, Ctx, Labels, Opt, Section, UiResult, RISK_LEVELS,
@@ -297,9 +298,13 @@ struct ClientPage {
     assessments: Vec<AssessmentRow>,
     checks: Vec<CheckRow>,
     interactions: String,
+    /// monitoring: the client's open alerts, tasks (open, then the history) and notices
+    back: String,
+    channels: Vec<Opt>,
+    work: ClientWork,
 }
 
-fn page_of(ctx: &Ctx, l: &Labels<'_>, c: &Client360, interactions: String) -> ClientPage {
+fn page_of(ctx: &Ctx, l: &Labels<'_>, c: &Client360, interactions: String, work: ClientWork) -> ClientPage {
     let tr = ctx.tr;
     let lang = ctx.lang;
     let p = &c.profile;
@@ -445,6 +450,9 @@ fn page_of(ctx: &Ctx, l: &Labels<'_>, c: &Client360, interactions: String) -> Cl
         assessments,
         checks: check_rows(lang, &c.checks),
         interactions,
+        back: format!("/clients/{}", enc(&p.client_id)),
+        channels: super::work::channel_options(lang),
+        work,
     }
 }
 
@@ -459,11 +467,18 @@ pub(crate) fn horizon_text(tr: Tr, months: u32) -> String {
 
 pub(crate) async fn client_360(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> UiResult {
     let (app, actor, lang, cid) = (s.app.clone(), ctx.actor.clone(), ctx.lang, id.clone());
-    let c = run(lang, move || app.client_360(&actor, &cid, lang)).await?;
+    let (c, views) = run(lang, move || {
+        let c = app.client_360(&actor, &cid, lang)?;
+        let views = client_work_views(&app, &actor, &cid, lang)?;
+        Ok((c, views))
+    })
+    .await?;
     let inter = Interactions::new(&ctx, &id, &c.interactions, None);
     let inter = render(&inter, lang)?;
     let labels = Labels { app: &s.app, lang };
-    let p = page_of(&ctx, &labels, &c, inter);
+    let name = c.profile.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone());
+    let work = client_work(&labels, ctx.actor.role, &name, &id, &views);
+    let p = page_of(&ctx, &labels, &c, inter, work);
     let body = render(&p, lang)?;
     let title = format!("{} · {}", p.name, ctx.tr.t("client-title"));
     respond(&ctx, Section::Clients, &title, body)

@@ -18,8 +18,13 @@ mod products;
 mod questionnaire;
 mod rules;
 mod session;
+mod survey;
+mod team;
 #[cfg(test)]
 mod tests;
+mod work;
+
+pub(crate) use work::full_day;
 
 use crate::auth::{self, Authed};
 use crate::error::WebError;
@@ -66,6 +71,14 @@ pub fn routes() -> Router<AppState> {
         .route("/rules/simulate", post(rules::simulate))
         .route("/admin/users", get(admin::page).post(admin::create))
         .route("/admin/users/{id}", post(admin::update))
+        .route("/work", get(work::my_day))
+        .route("/work/tasks/{id}/complete", post(work::complete_task))
+        .route("/work/alerts/{id}/acknowledge", post(work::acknowledge))
+        .route("/work/alerts/{id}/close", post(work::close))
+        .route("/team", get(team::team_page))
+        .route("/team/assign", post(team::apply))
+        .route("/kpis", get(team::kpis_page))
+        .route("/s/{token}", get(survey::form).post(survey::submit))
         .layer(axum::middleware::from_fn(remember_lang))
 }
 
@@ -196,7 +209,10 @@ pub(crate) async fn run<T: Send + 'static>(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Dashboard,
+    Work,
     Clients,
+    Team,
+    Kpis,
     Compliance,
     Audit,
     Products,
@@ -215,8 +231,17 @@ fn nav(actor: &Actor, tr: Tr, at: Section) -> Vec<NavItem> {
     let mut out = Vec::new();
     let mut add = |href: &'static str, label: String, s: Section| out.push(NavItem { href, label, active: s == at });
     add("/", tr.t("nav-dashboard"), Section::Dashboard);
+    if actor.can(Permission::ServeClients) {
+        add("/work", tr.t("nav-work"), Section::Work);
+    }
     if actor.can(Permission::ViewClients) {
         add("/clients", tr.t("nav-clients"), Section::Clients);
+    }
+    if actor.can(Permission::AssignClients) {
+        add("/team", tr.t("nav-team"), Section::Team);
+    }
+    if actor.can(Permission::ViewClients) {
+        add("/kpis", tr.t("nav-kpis"), Section::Kpis);
     }
     if actor.can(Permission::ViewCompliance) {
         add("/compliance", tr.t("nav-compliance"), Section::Compliance);

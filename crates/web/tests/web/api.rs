@@ -197,7 +197,17 @@ fn the_openapi_description_does_not_change_by_accident() {
         "the API description changed: review the difference, then run with UPDATE_OPENAPI=1 to accept it ({})",
         path.display()
     );
-    for route in ["/api/v1/clients", "/api/v1/checks", "/api/v1/checks/{id}/sale", "/api/v1/audit/verify"] {
+    for route in [
+        "/api/v1/clients",
+        "/api/v1/checks",
+        "/api/v1/checks/{id}/sale",
+        "/api/v1/audit/verify",
+        "/api/v1/alerts/{id}/close",
+        "/api/v1/tasks/{id}/complete",
+        "/api/v1/workbench",
+        "/api/v1/events/transactions",
+        "/api/v1/public/survey/{token}",
+    ] {
         assert!(now.contains(&format!("\"{route}\"")), "{route} is described");
     }
 }

@@ -105,6 +105,18 @@ fn every_code_label_is_in_both_languages() {
             "advisor_initiated_mismatch",
         ],
     );
+    // monitoring and relationship work
+    add("severity", &["high", "medium", "low"]);
+    add("astatus", &["open", "acknowledged", "closed"]);
+    add("tstatus", &["open", "done", "cancelled"]);
+    add("nstatus", &["pending", "delivered", "dead"]);
+    add("title", tierwise_domain::AdvisorTitle::NAMES);
+    add("txn", tierwise_domain::TxnKind::NAMES);
+    add("why", &["unassigned", "unknown_advisor", "title_below_plan", "too_few_years", "other_branch"]);
+    add(
+        "outcome",
+        &["cleared", "superseded", "contact_logged", "plan_changed", "reassessed", "condition_cleared", "contacted"],
+    );
     let missing = missing_keys(&zh, &en, &keys);
     assert!(missing.is_empty(), "{missing:#?}");
 }

@@ -9,3 +9,4 @@ mod rbac;
 mod support;
 mod ui;
 mod webdriver;
+mod work;

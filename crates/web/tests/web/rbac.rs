@@ -1,6 +1,7 @@
 //! The RBAC matrix: every API route for every role. No advisor reaches
-//! another advisor's client, no team lead another branch's, and no role
-//! without the PII permission ever receives a raw ID number, phone or email.
+//! another advisor's client (or their alerts and tasks), no team lead
+//! another branch's, and no role without the PII permission ever receives
+//! a raw ID number, phone or email.
 
 use crate::support::*;
 use serde_json::json;
@@ -10,12 +11,16 @@ enum Expect {
     Ok,
     Forbidden,
     Hidden,
+    /// allowed, though an earlier user may already have taken the step (2xx or 409)
+    Allowed,
 }
 use Expect::*;
 
 /// (method, path, body, expectation per user in `USERS` order:
 /// adv_a2, adv_a1, adv_masked, lead_b01, lead_b02, compliance, compliance_masked, ops, admin)
-fn routes(answers: &str) -> Vec<(&'static str, String, serde_json::Value, [Expect; 9])> {
+/// `alert` and `task` are C001's (advisor A2, branch B01); the task is not a
+/// follow-up, which the interaction logged above completes.
+fn routes(answers: &str, alert: i64, task: i64) -> Vec<(&'static str, String, serde_json::Value, [Expect; 9])> {
     let all = [Ok; 9];
     let client_readers = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden];
     // C001 is advisor A2's client in branch B01
@@ -24,6 +29,10 @@ fn routes(answers: &str) -> Vec<(&'static str, String, serde_json::Value, [Expec
     let compliance = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden];
     let ops = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden];
     let admin = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok];
+    let leads = [Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden];
+    // the first server takes the step; the next ones in its scope find it taken (409)
+    let c001_steps = [Ok, Hidden, Allowed, Allowed, Hidden, Forbidden, Forbidden, Forbidden, Forbidden];
+    let feed = json!({"transactions": [{"txn_id": "RBAC-1", "client_id": "X01", "ts": "2025-07-01T09:00:00", "kind": "deposit", "amount": "100"}]});
     let product = json!({"name": "稳健债基", "category": "bond_fund", "risk_level": "R2", "horizon_months": "12",
         "min_investment": "1000", "investor_requirement": "none", "annual_fee_rate": "0.005", "status": "on_sale"});
     vec![
@@ -46,14 +55,30 @@ fn routes(answers: &str) -> Vec<(&'static str, String, serde_json::Value, [Expec
         ("PUT", "/api/v1/products/P-BOND".into(), product, ops),
         ("POST", "/api/v1/audit/verify".into(), json!(null), compliance),
         ("POST", "/api/v1/rules/simulate".into(), json!({"pack": "cn-csrc"}), ops),
+        ("GET", "/api/v1/alerts".into(), json!(null), client_readers),
+        ("GET", format!("/api/v1/alerts/{alert}"), json!(null), c001_readers),
+        ("GET", "/api/v1/tasks".into(), json!(null), client_readers),
+        ("GET", "/api/v1/tasks?client_id=C001&status=all".into(), json!(null), client_readers),
+        ("GET", "/api/v1/workbench".into(), json!(null), client_readers),
+        ("GET", "/api/v1/team".into(), json!(null), leads),
+        ("GET", "/api/v1/kpis?days=30".into(), json!(null), client_readers),
+        ("GET", "/api/v1/nps".into(), json!(null), all),
+        ("GET", "/api/v1/assignments".into(), json!(null), leads),
+        ("GET", "/api/v1/clients/C001/notices".into(), json!(null), c001_readers),
+        ("POST", format!("/api/v1/alerts/{alert}/acknowledge"), json!(null), c001_steps),
+        ("POST", format!("/api/v1/alerts/{alert}/close"), json!({"outcome": "done"}), c001_steps),
+        ("POST", format!("/api/v1/tasks/{task}/complete"), json!({"channel": "call"}), c001_steps),
+        ("POST", "/api/v1/assignments/apply".into(), json!({"client_ids": []}), leads),
+        ("POST", "/api/v1/events/transactions".into(), feed, ops),
     ]
 }
 
 #[test]
 fn every_route_for_every_role() {
-    let t = spawn_app("cn-bank");
+    let t = spawn_work_app("cn-bank");
     let sessions: Vec<Session> = USERS.iter().map(|u| t.login(u.0)).collect();
-    for (method, path, body, expect) in routes(&cautious_answers(&t.app)) {
+    let (alert, task) = (crate::work::c001_alert(&sessions[0]), crate::work::c001_task(&sessions[0], "retention"));
+    for (method, path, body, expect) in routes(&cautious_answers(&t.app), alert, task) {
         for (i, s) in sessions.iter().enumerate() {
             let user = USERS[i].0;
             let r = if method == "GET" { s.get(&path) } else { s.send(method, &path, body.clone()) };
@@ -64,6 +89,7 @@ fn every_route_for_every_role() {
                 Ok => (200..300).contains(&status),
                 Forbidden => status == 403,
                 Hidden => status == 404,
+                Allowed => (200..300).contains(&status) || status == 409,
             };
             assert!(ok, "{method} {path} as {user}: got {status}, want {want:?}: {text}");
             if !USERS[i].4 {
@@ -144,8 +170,13 @@ fn pages() -> Vec<(&'static str, [Expect; 9])> {
     let compliance = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden];
     let ops = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden];
     let admin = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok];
+    let leads = [Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden];
     vec![
         ("/", all),
+        ("/work", client_readers),
+        ("/team", leads),
+        ("/kpis", client_readers),
+        ("/kpis?days=365", client_readers),
         ("/clients", client_readers),
         ("/clients?q=13800000001", client_readers),
         ("/clients/export.csv", client_readers),
@@ -163,7 +194,7 @@ fn pages() -> Vec<(&'static str, [Expect; 9])> {
 
 #[test]
 fn every_page_for_every_role() {
-    let t = spawn_app("cn-bank");
+    let t = spawn_work_app("cn-bank");
     let sessions: Vec<Session> = USERS.iter().map(|u| t.login(u.0)).collect();
     for (path, expect) in pages() {
         for (i, s) in sessions.iter().enumerate() {
@@ -176,6 +207,7 @@ fn every_page_for_every_role() {
                 Ok => status == 200,
                 Forbidden => status == 403,
                 Hidden => status == 404,
+                Allowed => status == 200 || status == 409,
             };
             assert!(ok, "GET {path} as {user}: got {status}, want {want:?}");
             if !USERS[i].4 {

@@ -197,3 +197,12 @@ pub fn moderate_answers(app: &App) -> String {
     }
     panic!("no moderate answer set in the default questionnaire");
 }
+
+/// `spawn_app` plus the monitoring sweep as of the run's date: alerts,
+/// tasks and notices for the advisors of the book.
+pub fn spawn_work_app(pack: &str) -> TestApp {
+    let t = spawn_app(pack);
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+    t.app.monitor(as_of, &|_: u64| {}).unwrap();
+    t
+}

@@ -399,3 +399,185 @@ fn the_admin_creates_and_changes_users() {
     let u = s.app.store.users().unwrap().into_iter().find(|u| u.username == "adv_new").unwrap();
     assert_eq!((u.role.as_str(), u.branch_id.as_deref(), u.can_view_pii), ("team_lead", Some("B01"), false));
 }
+
+// ---- monitoring and relationship work -------------------------------------------------
+
+fn api_ids(s: &TestApp) -> (i64, i64, i64) {
+    let a2 = s.login("adv_a2");
+    (crate::work::c001_alert(&a2), crate::work::c001_followup(&a2), crate::work::c001_task(&a2, "retention"))
+}
+
+#[test]
+fn my_day_lists_the_tasks_and_alerts_and_logs_a_contact_in_place() {
+    let s = spawn_work_app("cn-bank");
+    let (alert, followup, retention) = api_ids(&s);
+    let b = s.form_login("adv_a2");
+    let home = b.text("/");
+    assert!(home.contains("href=\"/work\"") && home.contains("href=\"/kpis\"") && !home.contains("href=\"/team\""));
+    let page = b.text("/work");
+    for part in [
+        format!("id=\"task-{followup}\""),
+        "task task-overdue".to_string(),
+        format!("hx-post=\"/work/tasks/{followup}/complete\""),
+        format!("id=\"alert-{alert}\""),
+        "sev sev-high".into(),
+        "高流失风险".into(),
+        // the evidence, readably: the numbers and the rule
+        "650,000.00".into(),
+        "<code>churn_risk == ".into(),
+    ] {
+        assert!(page.contains(&part), "{part}");
+    }
+    assert!(!page.contains("C003"), "another advisor's client");
+    // the high alert comes before the medium one
+    assert!(page.find("sev sev-high").unwrap() < page.find("sev sev-medium").unwrap());
+
+    // log a contact: the row becomes a done line with the next due date and the survey link
+    let next = (s.app.today() + chrono::Duration::days(90)).to_string();
+    let r = b.htmx(&format!("/work/tasks/{followup}/complete"), &[("channel", "call"), ("outcome", "客户满意")]);
+    assert_eq!(r.status(), 200);
+    let part = r.text().unwrap();
+    assert!(part.trim_start().starts_with(&format!("<li class=\"task task-done\" id=\"task-{followup}\"")), "{part}");
+    assert!(part.contains(&next) && part.contains(&format!("{}/s/", s.base)) && !part.contains("<html"), "{part}");
+    // a refusal goes to the row's message slot
+    let r = b.htmx(&format!("/work/tasks/{retention}/complete"), &[("channel", "fax")]);
+    assert_eq!(r.headers()["hx-retarget"], format!("#task-{retention}-msg").as_str());
+    assert!(r.text().unwrap().contains("alert-error"));
+    let r = b.htmx(&format!("/work/tasks/{followup}/complete"), &[("channel", "call")]);
+    assert!(r.text().unwrap().contains("alert-error"), "done once");
+
+    // acknowledge, then close with an outcome
+    let part = b.htmx(&format!("/work/alerts/{alert}/acknowledge"), &[]).text().unwrap();
+    assert!(part.contains("astatus-acknowledged") && !part.contains("/acknowledge\""), "{part}");
+    let r = b.htmx(&format!("/work/alerts/{alert}/close"), &[("outcome", "")]);
+    assert_eq!(r.headers()["hx-retarget"], format!("#alert-{alert}-msg").as_str());
+    let part = b.htmx(&format!("/work/alerts/{alert}/close"), &[("outcome", "已回访")]).text().unwrap();
+    assert!(part.contains("astatus-closed") && part.contains("已回访") && !part.contains("<form"), "{part}");
+    assert!(!b.text("/work").contains(&format!("id=\"alert-{alert}\"")), "a closed alert leaves the day");
+
+    // without script: plain forms, back to the page they came from (never another site)
+    let other =
+        crate::work::id_of(&s.login("adv_a2"), "/api/v1/alerts?client_id=C001", "alert_id", |a| a["status"] == "open");
+    let r = b.form(&format!("/work/alerts/{other}/acknowledge"), &[("back", "//evil.example/x")]);
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/work"));
+    let r = b.form(&format!("/work/alerts/{other}/close"), &[("outcome", "ok"), ("back", "/clients/C001")]);
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/clients/C001"));
+    let r = b.http.post(format!("{}/work/alerts/{other}/close", s.base)).form(&[("outcome", "x")]).send().unwrap();
+    assert_eq!(r.status(), 403, "a form without _csrf");
+    let r = s.form_login("adv_a1").htmx(&format!("/work/tasks/{retention}/complete"), &[("channel", "call")]);
+    assert!(r.text().unwrap().contains("alert-error"), "another advisor's task is not found");
+}
+
+#[test]
+fn the_client_360_shows_alerts_task_history_and_notices() {
+    let s = spawn_work_app("cn-bank");
+    let (_, followup, _) = api_ids(&s);
+    let b = s.form_login("adv_a2");
+    b.htmx(&format!("/work/tasks/{followup}/complete"), &[("channel", "visit"), ("outcome", "面谈顺利")]);
+    let page = b.text("/clients/C001");
+    for part in
+        ["id=\"work-card\"", "id=\"client-tasks\"", "高流失风险", "面谈顺利", "task task-done", "满意度调查", "待发送"]
+    {
+        assert!(page.contains(part), "{part}");
+    }
+    assert!(page.contains("name=\"back\" value=\"/clients/C001\""));
+    // compliance reads it, without the desk's buttons
+    let c = s.form_login("compliance").text("/clients/C001");
+    assert!(c.contains("id=\"work-card\"") && !c.contains("/work/alerts/") && !c.contains("/work/tasks/"));
+    let en = b.text("/clients/C001?lang=en");
+    assert!(en.contains("Satisfaction survey") && en.contains("High churn risk") && en.contains("Pending"), "{en}");
+}
+
+#[test]
+fn the_team_page_shows_the_load_and_applies_proposals() {
+    let s = spawn_work_app("cn-bank");
+    // A2 over capacity: one client allowed, two served
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("advisors.csv"),
+        "advisor_id,name,title,experience_years,capacity,branch_id\nA2,张伟,advisor,3,1,B01\n",
+    )
+    .unwrap();
+    assert!(s.app.import(dir.path(), &mut |_, _| {}).unwrap().committed);
+    let b = s.form_login("lead_b01");
+    let home = b.text("/");
+    assert!(home.contains("href=\"/team\"") && home.contains("href=\"/work\""));
+    let page = b.text("/team");
+    for part in [
+        "李明",
+        "张伟",
+        "私人银行家",
+        "<tr class=\"over\">",
+        "tag load-over\">200%",
+        "name=\"client_id\" value=\"C004\"",
+        "name=\"apply\" value=\"all\"",
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    // the branch's task without an advisor (C004), with its contact form
+    assert!(page.contains("id=\"unassigned\"") && page.contains("href=\"/clients/C004\""));
+    let r = b
+        .http
+        .post(format!("{}/team/assign", s.base))
+        .form(&[("client_id", "C004"), ("apply", "selected")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403, "a form without _csrf");
+    let r = b.form("/team/assign", &[("client_id", "C004"), ("apply", "selected")]);
+    assert_eq!(r.status(), 200);
+    let page = r.text().unwrap();
+    assert!(page.contains("alert-ok") && page.contains("已调整 1 位客户") && page.contains("C004"), "{page}");
+    assert!(!page.contains("name=\"client_id\" value=\"C004\""), "no longer proposed");
+    assert_eq!(s.form_login("adv_a2").get("/team").status(), 403);
+    let other = s.form_login("lead_b02").text("/team");
+    assert!(other.contains("周杰") && !other.contains("张伟"));
+}
+
+#[test]
+fn kpis_and_nps_follow_the_viewer_and_the_period() {
+    let s = spawn_work_app("cn-bank");
+    let b = s.form_login("adv_a2");
+    let page = b.text("/kpis");
+    assert!(page.contains("张伟") && !page.contains("李明"), "an advisor sees their own row");
+    assert!(page.contains("href=\"/kpis?days=90\" class=\"active\""));
+    assert!(b.text("/kpis?days=30").contains("href=\"/kpis?days=30\" class=\"active\""));
+    assert!(b.text("/kpis?days=oops").contains("href=\"/kpis?days=90\" class=\"active\""));
+    let lead = s.form_login("lead_b01").text("/kpis?days=365");
+    assert!(lead.contains("张伟") && lead.contains("李明") && lead.contains("<tfoot>") && !lead.contains("周杰"));
+    let all = s.form_login("compliance").text("/kpis");
+    assert!(all.contains("周杰"));
+
+    // the dashboard's NPS panel, before and after an answer
+    assert!(b.text("/").contains("暂无满意度调查答复"));
+    let a2 = s.login("adv_a2");
+    let id = crate::work::c001_followup(&a2);
+    let done: serde_json::Value =
+        a2.post(&format!("/api/v1/tasks/{id}/complete"), serde_json::json!({"channel": "call"})).json().unwrap();
+    let path = done["survey_path"].as_str().unwrap().to_string();
+    let client = s.form_anonymous();
+    let form = client.text(&path);
+    assert_eq!(form.matches("type=\"radio\" name=\"nps\"").count(), 11, "{form}");
+    assert!(!form.contains("name=\"_csrf\"") && !form.contains("href=\"/clients\""), "a public page");
+    let r = client.form(&path, &[("nps", "12"), ("comment", "好")]);
+    assert_eq!(r.status(), 400);
+    let again = r.text().unwrap();
+    assert!(again.contains("alert-error") && again.contains(">好</textarea>"), "{again}");
+    let r = client.form(&path, &[("nps", "6"), ("comment", "等待时间较长")]);
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("感谢您的反馈"));
+    let r = client.get(&path);
+    assert_eq!(r.status(), 410);
+    assert!(r.text().unwrap().contains("链接不可用"));
+    assert_eq!(client.form(&path, &[("nps", "9")]).status(), 410);
+    assert!(client.get("/s/nope?lang=en").text().unwrap().contains("Link not available"));
+
+    let home = b.text("/");
+    assert!(home.contains("nps-score nps-poor\">-100") && home.contains("财富·养老"), "{home}");
+    let en = s.form_login("compliance").text("/?lang=en");
+    assert!(en.contains("Client satisfaction (NPS)") && en.contains("By branch"));
+    assert!(s.form_login("ops").text("/").contains("id=\"nps\""), "aggregates for every role");
+    assert!(
+        s.form_login("lead_b02").text("/").contains("暂无满意度调查答复"),
+        "another branch's answers are not counted"
+    );
+}

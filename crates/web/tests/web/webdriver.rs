@@ -152,6 +152,22 @@ impl Browser {
         }
     }
 
+    /// A property of the element (`value` of an input).
+    pub fn property(&self, css: &str, name: &str) -> String {
+        let e = self.find(css);
+        self.cmd("GET", &format!("/element/{e}/property/{name}"), json!(null)).as_str().unwrap_or_default().to_string()
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn eval(&self, script: &str) -> Value {
+        self.cmd("POST", "/execute/sync", json!({"script": script, "args": []}))
+    }
+
+    /// Sets the window's size (the layout's width).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.cmd("POST", "/window/rect", json!({"width": width, "height": height}));
+    }
+
     pub fn source(&self) -> String {
         self.cmd("GET", "/source", json!(null)).as_str().unwrap_or_default().to_string()
     }
