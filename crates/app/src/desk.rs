@@ -269,6 +269,7 @@ pub struct Dashboard {
 
 /// Filters of the client list (all optional, AND-ed).
 #[derive(Debug, Clone, Default, serde::Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClientFilter {
     pub asset_tier: Option<String>,
     pub segment: Option<String>,

@@ -33,6 +33,8 @@ const SWEEP_CHUNK: usize = 20_000;
 /// Clients per sweep transaction: chunks are merged up to this many before a
 /// commit (each commit rewrites the index pages it touched).
 const SWEEP_COMMIT: u64 = 100_000;
+/// The most tasks a list of the day holds (overdue, due today, the week ahead).
+const DAY_LIST: u32 = 200;
 /// A survey link is valid this long.
 pub const SURVEY_SECONDS: i64 = 14 * 24 * 3600;
 
@@ -164,6 +166,7 @@ pub struct TaskView {
 
 /// Filters of the alert and task lists.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct WorkFilter {
     /// open | closed (alerts); open | done | cancelled (tasks)
     pub status: Option<String>,
@@ -206,6 +209,8 @@ pub struct TaskDone {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MyDay {
     pub today: String,
+    /// every overdue task (the list holds the oldest 200)
+    pub overdue_total: i64,
     pub overdue: Vec<TaskView>,
     pub due_today: Vec<TaskView>,
     pub upcoming: Vec<TaskView>,
@@ -315,7 +320,6 @@ pub struct NoticeView {
 /// A survey as the client sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SurveyView {
-    pub client_id: String,
     pub expires_at: String,
 }
 
@@ -950,6 +954,7 @@ impl App {
             kind: crate::desk::nonempty(&f.kind),
             client_id: crate::desk::nonempty(&f.client_id),
             advisor_id: crate::desk::nonempty(&f.advisor_id),
+            due_from: None,
             due_until: f.due.unwrap_or(false).then(|| self.today()),
             limit: f.limit.unwrap_or(50).clamp(1, 200),
             offset: f.offset.unwrap_or(0),
@@ -1020,30 +1025,25 @@ impl App {
     pub fn my_day(&self, actor: &Actor, lang: Lang) -> AppResult<MyDay> {
         let scope = Self::work_scope(actor)?;
         let today = self.today();
-        let open = |until: Option<NaiveDate>, limit: u32| {
-            self.store.tasks(&TaskQuery {
-                scope: scope.clone(),
-                status: Some("open".into()),
-                due_until: until,
-                limit,
-                ..Default::default()
-            })
+        let open = |from: Option<NaiveDate>, until: NaiveDate, limit: u32| -> AppResult<Vec<TaskView>> {
+            Ok(self
+                .store
+                .tasks(&TaskQuery {
+                    scope: scope.clone(),
+                    status: Some("open".into()),
+                    due_from: from,
+                    due_until: Some(until),
+                    limit,
+                    ..Default::default()
+                })?
+                .into_iter()
+                .map(|t| self.task_view(t, lang))
+                .collect())
         };
-        let mut overdue = Vec::new();
-        let mut due_today = Vec::new();
-        for t in open(Some(today), 200)? {
-            if t.due < today {
-                overdue.push(self.task_view(t, lang));
-            } else {
-                due_today.push(self.task_view(t, lang));
-            }
-        }
-        let upcoming = open(Some(today + Duration::days(7)), 200)?
-            .into_iter()
-            .filter(|t| t.due > today)
-            .take(50)
-            .map(|t| self.task_view(t, lang))
-            .collect();
+        let overdue = open(None, today - Duration::days(1), DAY_LIST)?;
+        let due_today = open(Some(today), today, DAY_LIST)?;
+        let upcoming = open(Some(today + Duration::days(1)), today + Duration::days(7), DAY_LIST)?;
+        let overdue_total = self.store.task_load(&scope, today)?.iter().map(|l| l.overdue).sum();
         let mut by_sev: BTreeMap<u8, (String, i64)> = BTreeMap::new();
         for (_kind, sev, n) in self.store.alert_counts(&scope)? {
             let rank = tierwise_monitor::Severity::parse(&sev).map_or(9, |s| s.rank());
@@ -1057,6 +1057,7 @@ impl App {
             .collect();
         Ok(MyDay {
             today: today.to_string(),
+            overdue_total,
             overdue,
             due_today,
             upcoming,
@@ -1205,7 +1206,8 @@ impl App {
         Ok(NpsView {
             overall: all.score(),
             answers: all.answers,
-            by_advisor: rows(&by[0]),
+            // an advisor's score is their appraisal: only for those who see their clients
+            by_advisor: if actor.can(Permission::ViewClients) { rows(&by[0]) } else { Vec::new() },
             by_segment: rows(&by[1]),
             by_branch: rows(&by[2]),
         })
@@ -1488,7 +1490,7 @@ impl App {
         let expires = chrono::DateTime::from_timestamp(s.expires_at, 0)
             .map(|t| t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
-        Ok(SurveyView { client_id: s.client_id, expires_at: expires })
+        Ok(SurveyView { expires_at: expires })
     }
 
     /// The client's answer: NPS 0–10 and a comment, once.

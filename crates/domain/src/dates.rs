@@ -145,7 +145,8 @@ mod birthday_tests {
     #[test]
     fn nth_birthday_agrees_with_age_at_including_29_february() {
         let d = |s: &str| parse_date(s).unwrap_or(NaiveDate::MIN);
-        for (birth, want) in [("1960-03-15", "2025-03-15"), ("1960-02-29", "2025-02-28"), ("1964-02-29", "2029-02-28")] {
+        for (birth, want) in [("1960-03-15", "2025-03-15"), ("1960-02-29", "2025-02-28"), ("1964-02-29", "2029-02-28")]
+        {
             let b65 = nth_birthday(d(birth), 65);
             assert_eq!(b65, d(want), "{birth}");
             assert_eq!(age_at(d(birth), b65), 65);

@@ -618,6 +618,10 @@ impl WorkStore for PostgresStore {
                 q.cond(format!("t.{col} = {p}"));
             }
         }
+        if let Some(d) = tq.due_from {
+            let p = q.bind(d);
+            q.cond(format!("t.due >= {p}"));
+        }
         if let Some(d) = tq.due_until {
             let p = q.bind(d);
             q.cond(format!("t.due <= {p}"));

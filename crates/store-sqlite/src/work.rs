@@ -635,6 +635,10 @@ impl WorkStore for SqliteStore {
                 p.push(Value::Text(v.clone()));
             }
         }
+        if let Some(d) = q.due_from {
+            wh.push("due >= ?".into());
+            p.push(Value::Text(d.to_string()));
+        }
         if let Some(d) = q.due_until {
             wh.push("due <= ?".into());
             p.push(Value::Text(d.to_string()));

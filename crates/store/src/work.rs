@@ -147,6 +147,8 @@ pub struct TaskQuery {
     pub kind: Option<String>,
     pub client_id: Option<String>,
     pub advisor_id: Option<String>,
+    /// only tasks due on or after this date
+    pub due_from: Option<NaiveDate>,
     /// only tasks due on or before this date
     pub due_until: Option<NaiveDate>,
     pub limit: u32,

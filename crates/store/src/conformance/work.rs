@@ -240,6 +240,11 @@ pub fn tasks_lifecycle<S: Database>(s: &S) {
     );
     let q = TaskQuery { due_until: Some(as_of()), limit: 50, ..Default::default() };
     assert_eq!(s.tasks(&q).unwrap().len(), 2, "due on or before D");
+    let q = TaskQuery { due_from: Some(as_of()), due_until: Some(as_of()), limit: 50, ..Default::default() };
+    let today: Vec<String> = s.tasks(&q).unwrap().into_iter().map(|t| t.client_id).collect();
+    assert_eq!(today, ["D020"], "due on D exactly");
+    let q = TaskQuery { due_from: Some(parse_date("2025-07-01").unwrap()), limit: 50, ..Default::default() };
+    assert_eq!(s.tasks(&q).unwrap().len(), 2, "due on or after a date");
     let keys = s.open_task_keys(&["followup"], None).unwrap();
     assert_eq!(keys.len(), 2);
     assert_eq!(s.open_task_keys(&[], Some(("D003", "D003"))).unwrap().len(), 2);

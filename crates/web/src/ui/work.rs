@@ -287,60 +287,15 @@ pub(crate) struct DayTotals {
     pub upcoming: usize,
 }
 
-/// Open tasks read per page when completing the day.
-const PAGE: u32 = 200;
-/// At most this many open tasks are read to complete the day.
-const MAX_SCAN: u32 = 20_000;
-
-/// The advisor's day with complete lists. `App::my_day` reads the overdue
-/// and due-today tasks from one list of at most 200 ordered by due date
-/// (and the week ahead from another): with 200 or more overdue tasks, the
-/// tasks due today and in the week ahead never come back. When a list was
-/// cut short, this pages through the open tasks (ordered by due date) up
-/// to the end of the week ahead and fills in today's and the week's tasks
-/// and the totals; the overdue list stays the app's first 200.
+/// The advisor's day and how many tasks each list holds (the overdue list
+/// holds the oldest 200 of `overdue_total`).
 pub(crate) fn full_day(app: &App, actor: &Actor, lang: Lang) -> tierwise_app::AppResult<(MyDay, DayTotals)> {
-    let mut day = app.my_day(actor, lang)?;
-    let mut totals =
-        DayTotals { overdue: day.overdue.len(), due_today: day.due_today.len(), upcoming: day.upcoming.len() };
-    if day.overdue.len() + day.due_today.len() + day.upcoming.len() < PAGE as usize {
-        return Ok((day, totals));
-    }
-    let today = day.today.clone();
-    let mut week = app.today();
-    for _ in 0..7 {
-        week = week.succ_opt().unwrap_or(week);
-    }
-    let week = week.to_string();
-    let (mut overdue, mut due_today, mut upcoming, mut upcoming_n) = (0, Vec::new(), Vec::new(), 0);
-    let mut offset = 0;
-    'pages: while offset < MAX_SCAN {
-        let f =
-            WorkFilter { status: Some("open".into()), limit: Some(PAGE), offset: Some(offset), ..Default::default() };
-        let page = app.tasks(actor, &f, lang)?;
-        let full = page.len() == PAGE as usize;
-        for t in page {
-            // ISO dates compare as text
-            match (t.due.as_str().cmp(today.as_str()), t.due.as_str() <= week.as_str()) {
-                (std::cmp::Ordering::Less, _) => overdue += 1,
-                (std::cmp::Ordering::Equal, _) => due_today.push(t),
-                (_, true) => {
-                    upcoming_n += 1;
-                    if upcoming.len() < 50 {
-                        upcoming.push(t);
-                    }
-                }
-                (_, false) => break 'pages,
-            }
-        }
-        if !full {
-            break;
-        }
-        offset += PAGE;
-    }
-    totals = DayTotals { overdue: overdue.max(totals.overdue), due_today: due_today.len(), upcoming: upcoming_n };
-    day.due_today = due_today;
-    day.upcoming = upcoming;
+    let day = app.my_day(actor, lang)?;
+    let totals = DayTotals {
+        overdue: usize::try_from(day.overdue_total).unwrap_or(0).max(day.overdue.len()),
+        due_today: day.due_today.len(),
+        upcoming: day.upcoming.len(),
+    };
     Ok((day, totals))
 }
 
