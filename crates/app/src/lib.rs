@@ -212,6 +212,10 @@ pub struct App {
     /// the latest run's counts, briefly (see `desk::App::clients`)
     #[allow(clippy::type_complexity)]
     counts_cache: std::sync::Mutex<Option<(i64, std::time::Instant, std::sync::Arc<Vec<tierwise_store::RunCount>>)>>,
+    /// assignment plans by scope, briefly (see `work::App::team`)
+    plan_cache: work::PlanCache,
+    /// KPI tables by (scope, period), briefly
+    kpi_cache: work::KpiCache,
 }
 
 /// Counts and migrations of a run or a simulation.
@@ -238,6 +242,8 @@ impl App {
             packs_dir: cfg.packs_dir.clone(),
             limiter: access::LoginLimiter::default(),
             counts_cache: std::sync::Mutex::new(None),
+            plan_cache: work::PlanCache::default(),
+            kpi_cache: work::KpiCache::default(),
         })
     }
 
@@ -297,6 +303,9 @@ impl App {
             &dir.display().to_string(),
             &payload.to_string(),
         )?;
+        if report.committed {
+            self.forget_plans();
+        }
         if report.committed && !report.large_outflows.is_empty() {
             // an imported outflow raises its alert now, not at the next sweep
             let mut b = tierwise_store::WorkBatch {

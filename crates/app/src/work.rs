@@ -33,8 +33,51 @@ const SWEEP_CHUNK: usize = 20_000;
 /// Clients per sweep transaction: chunks are merged up to this many before a
 /// commit (each commit rewrites the index pages it touched).
 const SWEEP_COMMIT: u64 = 100_000;
+/// How long a team's assignment plan is reused: planning a branch reads
+/// every client of it (~0.7 s at 1,000,000 clients), and the team page is
+/// opened often. Applying a plan, an import or a new run starts afresh.
+const PLAN_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Values kept briefly, by key: (when, value).
+pub(crate) struct Kept<T>(std::sync::Mutex<HashMap<String, (std::time::Instant, std::sync::Arc<T>)>>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept(std::sync::Mutex::new(HashMap::new()))
+    }
+}
+
+impl<T> Kept<T> {
+    fn get(&self, key: &str, ttl: std::time::Duration) -> Option<std::sync::Arc<T>> {
+        let g = self.0.lock().ok()?;
+        g.get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: String, v: std::sync::Arc<T>, ttl: std::time::Duration) {
+        if let Ok(mut g) = self.0.lock() {
+            g.retain(|_, (at, _)| at.elapsed() < ttl);
+            g.insert(key, (std::time::Instant::now(), v));
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut g) = self.0.lock() {
+            g.clear();
+        }
+    }
+}
+
+/// Assignment plans by (run, scope).
+pub(crate) type PlanCache = Kept<AssignmentPlan>;
+
+/// KPIs are figures of a period: a table is reused this long.
+const KPI_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// KPI tables by (scope, days, date).
+pub(crate) type KpiCache = Kept<Vec<AdvisorKpi>>;
+
 /// The most tasks a list of the day holds (overdue, due today, the week ahead).
-const DAY_LIST: u32 = 200;
+const DAY_LIST: u32 = 100;
 /// A survey link is valid this long.
 pub const SURVEY_SECONDS: i64 = 14 * 24 * 3600;
 
@@ -124,6 +167,8 @@ pub struct FeedOutcome {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AlertView {
     pub alert_id: i64,
+    /// the client's name (not PII: shown wherever the client is)
+    pub client_name: Option<String>,
     pub kind: String,
     pub kind_label: String,
     pub severity: String,
@@ -148,6 +193,7 @@ pub struct AlertView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskView {
     pub task_id: i64,
+    pub client_name: Option<String>,
     pub kind: String,
     pub kind_label: String,
     pub client_id: String,
@@ -395,6 +441,7 @@ impl App {
             severity_label: severity_label(&a.severity, lang),
             evidence: serde_json::from_str(&a.evidence).unwrap_or(serde_json::Value::Null),
             alert_id: a.alert_id,
+            client_name: a.client_name,
             kind: a.kind,
             severity: a.severity,
             subject: a.subject,
@@ -418,6 +465,7 @@ impl App {
             overdue_days: if t.status == "open" { (today - t.due).num_days().max(0) } else { 0 },
             evidence: serde_json::from_str(&t.evidence).unwrap_or(serde_json::Value::Null),
             task_id: t.task_id,
+            client_name: t.client_name,
             kind: t.kind,
             client_id: t.client_id,
             advisor_id: t.advisor_id,
@@ -1023,6 +1071,8 @@ impl App {
     /// The advisor's day: overdue and due tasks, the week ahead, open alerts
     /// by severity (a team lead sees the branch's).
     pub fn my_day(&self, actor: &Actor, lang: Lang) -> AppResult<MyDay> {
+        // the day of those who serve clients (compliance reads the alert list)
+        actor.require(Permission::ServeClients)?;
         let scope = Self::work_scope(actor)?;
         let today = self.today();
         let open = |from: Option<NaiveDate>, until: NaiveDate, limit: u32| -> AppResult<Vec<TaskView>> {
@@ -1110,7 +1160,7 @@ impl App {
         }
         let (u_open, u_overdue) =
             load.iter().filter(|l| l.advisor_id.is_none()).fold((0, 0), |(o, d), l| (o + l.open, d + l.overdue));
-        let plan = self.propose_in(&scope)?;
+        let plan = self.cached_plan(&scope)?;
         Ok(TeamView {
             advisors: rows,
             unassigned_open_tasks: u_open,
@@ -1123,8 +1173,20 @@ impl App {
     /// KPIs per advisor over the last `days` days: contact completion, book
     /// AUM and its change against the previous run, NPS, suitability
     /// warnings and prohibited attempts.
+    /// (The table of a scope and period is kept for five minutes.)
     pub fn kpis(&self, actor: &Actor, days: i64) -> AppResult<Vec<AdvisorKpi>> {
         let scope = Self::work_scope(actor)?;
+        let key = format!("{scope:?}/{days}/{}", self.today());
+        if let Some(rows) = self.kpi_cache.get(&key, KPI_TTL) {
+            return Ok(rows.as_ref().clone());
+        }
+        let rows = self.kpis_now(&scope, days)?;
+        self.kpi_cache.put(key, std::sync::Arc::new(rows.clone()), KPI_TTL);
+        Ok(rows)
+    }
+
+    fn kpis_now(&self, scope: &ClientScope, days: i64) -> AppResult<Vec<AdvisorKpi>> {
+        let scope = scope.clone();
         let to = self.today();
         let from = to - Duration::days(days.clamp(1, 3660) - 1);
         let runs = self.store.runs()?;
@@ -1215,6 +1277,36 @@ impl App {
 
     // ---- assignment ------------------------------------------------------------
 
+    /// Forgets the kept assignment plans (after an import: advisors may have changed).
+    pub(crate) fn forget_plans(&self) {
+        self.plan_cache.clear();
+    }
+
+    /// Plans every team lead's branch ahead of their first look (`serve` at
+    /// start): a branch's first plan reads all of its clients.
+    pub fn warm_team_plans(&self) -> AppResult<usize> {
+        let mut n = 0;
+        for u in self.store.users()? {
+            if let (true, Some(b)) = (u.active && u.role == "team_lead", u.branch_id) {
+                self.cached_plan(&ClientScope::Branch(b))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The plan of a scope, reused for `PLAN_TTL` within one run.
+    fn cached_plan(&self, scope: &ClientScope) -> AppResult<std::sync::Arc<AssignmentPlan>> {
+        let run = self.store.latest_run()?.map_or(0, |r| r.run_id);
+        let key = format!("{run}/{scope:?}");
+        if let Some(plan) = self.plan_cache.get(&key, PLAN_TTL) {
+            return Ok(plan);
+        }
+        let plan = std::sync::Arc::new(self.propose_in(scope)?);
+        self.plan_cache.put(key, plan.clone(), PLAN_TTL);
+        Ok(plan)
+    }
+
     fn propose_in(&self, scope: &ClientScope) -> AppResult<AssignmentPlan> {
         let Some(run) = self.store.latest_run()? else { return Ok(AssignmentPlan::default()) };
         let advisors: Vec<AdvisorSlot> = self
@@ -1270,7 +1362,8 @@ impl App {
             None => ClientScope::All,
         };
         let by = actor.map_or("cli", |a| a.username.as_str()).to_string();
-        let plan = self.propose_in(&scope)?;
+        // applying plans afresh: the advisors' books may have moved since
+        let plan = if apply { std::sync::Arc::new(self.propose_in(&scope)?) } else { self.cached_plan(&scope)? };
         let mut proposals = plan.proposals.clone();
         if let Some(ids) = only {
             proposals.retain(|p| ids.contains(&p.client_id));
@@ -1316,6 +1409,7 @@ impl App {
                 }
                 applied += self.store.apply_work(&b)?.reassigned.len();
             }
+            self.plan_cache.clear();
         }
         Ok(AssignmentView {
             proposals: proposals.iter().map(proposal_view).collect(),
@@ -1330,7 +1424,7 @@ impl App {
                     why: u.why.as_str().into(),
                 })
                 .collect(),
-            loads: plan.loads.into_iter().collect(),
+            loads: plan.loads.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             applied,
         })
     }

@@ -983,6 +983,7 @@ fn serve(cfg: &Config, addr: &str, demo: bool, work: &ServeWork, lang: Lang) -> 
         for run in warm.store.runs().unwrap_or_default().iter().take(2) {
             let _ = warm.store.advisor_books(run.run_id);
         }
+        let _ = warm.warm_team_plans();
     });
     start_background(&app, work, lang)?;
     let rt = tokio::runtime::Runtime::new()?;

@@ -87,11 +87,17 @@ fn alert_from(r: &Row) -> StoreResult<Alert> {
         closed_by: get(r, 14)?,
         closed_at: get(r, 15)?,
         outcome: get(r, 16)?,
+        client_name: get(r, 17)?,
     })
 }
 
 const TASK_COLS: &str = "task_id, kind, client_id, advisor_id, branch_id, episode, due, evidence, source, status, \
      created_at, completed_by, completed_at, outcome";
+
+/// The client's name beside a row of `table` (an alias of alerts or tasks).
+fn name_of(table: &str) -> String {
+    format!("(SELECT n.name FROM clients n WHERE n.client_id = {table}.client_id)")
+}
 
 fn task_from(r: &Row) -> StoreResult<Task> {
     Ok(Task {
@@ -109,6 +115,7 @@ fn task_from(r: &Row) -> StoreResult<Task> {
         completed_by: get(r, 11)?,
         completed_at: get(r, 12)?,
         outcome: get(r, 13)?,
+        client_name: get(r, 14)?,
     })
 }
 
@@ -482,7 +489,8 @@ impl WorkStore for PostgresStore {
         let limit = q.bind(page_size(aq.limit));
         let offset = q.bind(i64::from(aq.offset));
         let sql = format!(
-            "SELECT {ALERT_COLS} FROM alerts a{} ORDER BY a.severity_rank, a.alert_id LIMIT {limit} OFFSET {offset}",
+            "SELECT {ALERT_COLS}, {} FROM alerts a{} ORDER BY a.severity_rank, a.alert_id LIMIT {limit} OFFSET {offset}",
+            name_of("a"),
             q.where_clause()
         );
         self.rows(&sql, &q)?.iter().map(alert_from).collect()
@@ -491,7 +499,10 @@ impl WorkStore for PostgresStore {
     fn alert(&self, alert_id: i64) -> StoreResult<Option<Alert>> {
         let row = self
             .connect()?
-            .query_opt(&format!("SELECT {ALERT_COLS} FROM alerts WHERE alert_id = $1"), &[&alert_id])
+            .query_opt(
+                &format!("SELECT {ALERT_COLS}, {} FROM alerts WHERE alert_id = $1", name_of("alerts")),
+                &[&alert_id],
+            )
             .map_err(db)?;
         row.as_ref().map(alert_from).transpose()
     }
@@ -532,7 +543,8 @@ impl WorkStore for PostgresStore {
         }
         q.cond("a.status <> 'closed'".into());
         let sql = format!(
-            "SELECT a.kind, a.severity, count(*) FROM alerts a{} GROUP BY a.kind, a.severity ORDER BY a.kind, a.severity",
+            "SELECT a.kind, CASE a.severity_rank WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END, count(*)
+             FROM alerts a{} GROUP BY a.kind, a.severity_rank ORDER BY a.kind, 2",
             q.where_clause()
         );
         self.rows(&sql, &q)?.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?))).collect()
@@ -629,7 +641,8 @@ impl WorkStore for PostgresStore {
         let limit = q.bind(page_size(tq.limit));
         let offset = q.bind(i64::from(tq.offset));
         let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks t{} ORDER BY t.due, t.task_id LIMIT {limit} OFFSET {offset}",
+            "SELECT {TASK_COLS}, {} FROM tasks t{} ORDER BY t.due, t.task_id LIMIT {limit} OFFSET {offset}",
+            name_of("t"),
             q.where_clause()
         );
         self.rows(&sql, &q)?.iter().map(task_from).collect()
@@ -638,7 +651,7 @@ impl WorkStore for PostgresStore {
     fn task(&self, task_id: i64) -> StoreResult<Option<Task>> {
         let row = self
             .connect()?
-            .query_opt(&format!("SELECT {TASK_COLS} FROM tasks WHERE task_id = $1"), &[&task_id])
+            .query_opt(&format!("SELECT {TASK_COLS}, {} FROM tasks WHERE task_id = $1", name_of("tasks")), &[&task_id])
             .map_err(db)?;
         row.as_ref().map(task_from).transpose()
     }

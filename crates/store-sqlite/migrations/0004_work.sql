@@ -29,9 +29,11 @@ CREATE TABLE alerts (
 -- subject first: a client's alerts, and a sweep's chunk of clients, walk them
 CREATE UNIQUE INDEX alerts_by_key ON alerts (subject, kind, episode);
 CREATE UNIQUE INDEX alerts_one_open ON alerts (subject, kind) WHERE status <> 'closed';
-CREATE INDEX alerts_open ON alerts (severity_rank, alert_id) WHERE status <> 'closed';
-CREATE INDEX alerts_open_by_advisor ON alerts (advisor_id, severity_rank, alert_id) WHERE status <> 'closed';
-CREATE INDEX alerts_open_by_branch ON alerts (branch_id, severity_rank, alert_id) WHERE status <> 'closed';
+-- the lists walk these in order; the counts of a desk page (by kind and
+-- severity, by advisor) read them alone, without the rows
+CREATE INDEX alerts_open ON alerts (severity_rank, alert_id, kind, advisor_id) WHERE status <> 'closed';
+CREATE INDEX alerts_open_by_advisor ON alerts (advisor_id, severity_rank, alert_id, kind) WHERE status <> 'closed';
+CREATE INDEX alerts_open_by_branch ON alerts (branch_id, severity_rank, alert_id, kind, advisor_id) WHERE status <> 'closed';
 
 CREATE TABLE tasks (
     task_id      INTEGER PRIMARY KEY,
@@ -53,7 +55,7 @@ CREATE UNIQUE INDEX tasks_by_key ON tasks (client_id, kind, episode);
 CREATE UNIQUE INDEX tasks_one_open ON tasks (client_id, kind) WHERE status = 'open';
 CREATE INDEX tasks_open ON tasks (due, task_id) WHERE status = 'open';
 CREATE INDEX tasks_open_by_advisor ON tasks (advisor_id, due, task_id) WHERE status = 'open';
-CREATE INDEX tasks_open_by_branch ON tasks (branch_id, due, task_id) WHERE status = 'open';
+CREATE INDEX tasks_open_by_branch ON tasks (branch_id, due, task_id, advisor_id) WHERE status = 'open';
 CREATE INDEX tasks_by_kind_due ON tasks (kind, due);
 
 -- What clients must be told, delivered to a webhook (or exported).
@@ -101,3 +103,6 @@ CREATE TABLE advisor_books (
 CREATE TABLE advisor_books_done (
     run_id INTEGER PRIMARY KEY
 );
+
+-- KPIs count the checks of a period: by their time
+CREATE INDEX suitability_checks_by_at ON suitability_checks (at);

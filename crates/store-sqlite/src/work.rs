@@ -97,7 +97,13 @@ fn alert_from(r: &Row) -> rusqlite::Result<Alert> {
         closed_by: r.get(14)?,
         closed_at: r.get(15)?,
         outcome: r.get(16)?,
+        client_name: r.get(17)?,
     })
+}
+
+/// The client's name beside a row of `table` (alerts, tasks).
+fn name_of(table: &str) -> String {
+    format!("(SELECT n.name FROM clients n WHERE n.client_id = {table}.client_id)")
 }
 
 const TASK_COLS: &str = "task_id, kind, client_id, advisor_id, branch_id, episode, due, evidence, source, status, \
@@ -120,6 +126,7 @@ fn task_from(r: &Row) -> StoreResult<Task> {
         completed_by: r.get(11).map_err(g)?,
         completed_at: r.get(12).map_err(g)?,
         outcome: r.get(13).map_err(g)?,
+        client_name: r.get(14).map_err(g)?,
     })
 }
 
@@ -528,7 +535,8 @@ impl WorkStore for SqliteStore {
         p.push(Value::Integer(page(q.limit)));
         p.push(Value::Integer(i64::from(q.offset)));
         let sql = format!(
-            "SELECT {ALERT_COLS} FROM alerts{} ORDER BY severity_rank, alert_id LIMIT ? OFFSET ?",
+            "SELECT {ALERT_COLS}, {} FROM alerts{} ORDER BY severity_rank, alert_id LIMIT ? OFFSET ?",
+            name_of("alerts"),
             where_sql(&wh)
         );
         self.query_rows(&sql, &p, |r| alert_from(r).map_err(db))
@@ -536,9 +544,13 @@ impl WorkStore for SqliteStore {
 
     fn alert(&self, alert_id: i64) -> StoreResult<Option<Alert>> {
         let c = self.connect()?;
-        c.query_row_cached(&format!("SELECT {ALERT_COLS} FROM alerts WHERE alert_id = ?1"), [alert_id], alert_from)
-            .optional()
-            .map_err(db)
+        c.query_row_cached(
+            &format!("SELECT {ALERT_COLS}, {} FROM alerts WHERE alert_id = ?1", name_of("alerts")),
+            [alert_id],
+            alert_from,
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn act_on_alert(
@@ -577,7 +589,8 @@ impl WorkStore for SqliteStore {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT kind, severity, count(*) FROM alerts{} GROUP BY kind, severity ORDER BY kind, severity",
+            "SELECT kind, CASE severity_rank WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END, count(*)
+             FROM alerts{} GROUP BY kind, severity_rank ORDER BY kind, 2",
             where_sql(&wh)
         );
         self.query_rows(&sql, &p, |r| Ok((r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?)))
@@ -645,13 +658,17 @@ impl WorkStore for SqliteStore {
         }
         p.push(Value::Integer(page(q.limit)));
         p.push(Value::Integer(i64::from(q.offset)));
-        let sql = format!("SELECT {TASK_COLS} FROM tasks{} ORDER BY due, task_id LIMIT ? OFFSET ?", where_sql(&wh));
+        let sql = format!(
+            "SELECT {TASK_COLS}, {} FROM tasks{} ORDER BY due, task_id LIMIT ? OFFSET ?",
+            name_of("tasks"),
+            where_sql(&wh)
+        );
         self.query_rows(&sql, &p, task_from)
     }
 
     fn task(&self, task_id: i64) -> StoreResult<Option<Task>> {
         let mut got = self.query_rows(
-            &format!("SELECT {TASK_COLS} FROM tasks WHERE task_id = ?"),
+            &format!("SELECT {TASK_COLS}, {} FROM tasks WHERE task_id = ?", name_of("tasks")),
             &[Value::Integer(task_id)],
             task_from,
         )?;
@@ -883,7 +900,9 @@ impl WorkStore for SqliteStore {
         }
         let mut wh = vec!["k.at >= ?".to_string(), "k.at < ?".into(), "c.advisor_id IS NOT NULL".into()];
         let mut p = vec![Value::Text(from.to_string()), Value::Text(to.succ_opt().unwrap_or(to).to_string())];
-        scope_on(scope, "c.advisor_id", "c.branch_id", &mut wh, &mut p);
+        // an advisor's few hundred clients lead; a branch's tens of thousands
+        // do not (`+` keeps the planner on the period's checks by time)
+        scope_on(scope, "c.advisor_id", "+c.branch_id", &mut wh, &mut p);
         let sql = format!(
             "SELECT c.advisor_id, sum(k.verdict = 'warn'), sum(k.verdict = 'prohibited')
              FROM suitability_checks k JOIN clients c ON c.client_id = k.client_id{} GROUP BY c.advisor_id",

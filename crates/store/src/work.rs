@@ -60,6 +60,8 @@ pub struct Alert {
     pub closed_by: Option<String>,
     pub closed_at: Option<String>,
     pub outcome: Option<String>,
+    /// the client's name (read with the alert; not stored in it)
+    pub client_name: Option<String>,
 }
 
 /// An open alert's key, for a sweep to compare with what it finds.
@@ -126,6 +128,8 @@ pub struct Task {
     pub completed_by: Option<String>,
     pub completed_at: Option<String>,
     pub outcome: Option<String>,
+    /// the client's name (read with the task; not stored in it)
+    pub client_name: Option<String>,
 }
 
 /// An open task's key.

@@ -276,6 +276,8 @@ pub fn tasks_lifecycle<S: Database>(s: &S) {
     assert!(!s.complete_task(followup, "rm1", "2025-06-30T10:05:00", "again", None, &e).unwrap());
     let t = s.task(followup).unwrap().unwrap();
     assert_eq!((t.status.as_str(), t.outcome.as_deref()), ("done", Some("contacted")));
+    assert_eq!(t.client_name.as_deref(), Some("张伟3"), "read with the client's name");
+    assert!(s.tasks(&TaskQuery { limit: 10, ..Default::default() }).unwrap().iter().all(|t| t.client_name.is_some()));
     assert_eq!(t.completed_by.as_deref(), Some("rm1"));
     assert_eq!(s.client_interactions("D003", 5).unwrap(), vec![contact]);
 

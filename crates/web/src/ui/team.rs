@@ -80,7 +80,7 @@ fn team_data(
     let team = app.team(actor)?;
     let f = WorkFilter { limit: Some(200), ..Default::default() };
     let tasks: Vec<TaskView> = app.tasks(actor, &f, lang)?.into_iter().filter(|t| t.advisor_id.is_none()).collect();
-    let names = client_names(app, actor, tasks.iter().map(|t| t.client_id.as_str()));
+    let names = client_names(&tasks, []);
     Ok((team, tasks, names))
 }
 

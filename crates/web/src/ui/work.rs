@@ -18,7 +18,7 @@ use axum::Form;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use tierwise_app::access::{Actor, Permission, Role};
 use tierwise_app::work::{AlertView, CompleteTask, MyDay, NoticeView, TaskView, WorkFilter};
 use tierwise_app::{App, AppError};
@@ -105,21 +105,23 @@ pub(crate) struct TaskRow {
 }
 
 /// Names of the clients of a list, as far as the viewer may read them.
+/// Client id → name, from the names the tasks and alerts were read with.
 pub(crate) fn client_names<'a>(
-    app: &App,
-    actor: &Actor,
-    ids: impl IntoIterator<Item = &'a str>,
+    tasks: impl IntoIterator<Item = &'a TaskView>,
+    alerts: impl IntoIterator<Item = &'a tierwise_app::work::AlertView>,
 ) -> HashMap<String, String> {
-    if !actor.can(Permission::ServeClients) {
-        return HashMap::new();
+    let mut out = HashMap::new();
+    for t in tasks {
+        if let Some(n) = t.client_name.as_ref().filter(|n| !n.is_empty()) {
+            out.insert(t.client_id.clone(), n.clone());
+        }
     }
-    let ids: BTreeSet<&str> = ids.into_iter().collect();
-    ids.into_iter()
-        .filter_map(|id| {
-            let name = app.served_client_name(actor, id).ok().flatten().filter(|n| !n.is_empty())?;
-            Some((id.to_string(), name))
-        })
-        .collect()
+    for a in alerts {
+        if let (Some(id), Some(n)) = (&a.client_id, a.client_name.as_ref().filter(|n| !n.is_empty())) {
+            out.insert(id.clone(), n.clone());
+        }
+    }
+    out
 }
 
 pub(crate) fn task_row(
@@ -339,12 +341,8 @@ pub(crate) async fn my_day(State(s): State<AppState>, ctx: Ctx, Query(q): Query<
     let (app, actor, lang) = (s.app.clone(), ctx.actor.clone(), ctx.lang);
     let (day, totals, names) = run(lang, move || {
         let (day, totals) = full_day(&app, &actor, lang)?;
-        let ids = [&day.overdue, &day.due_today, &day.upcoming]
-            .into_iter()
-            .flat_map(|ts| ts.iter().take(shown))
-            .map(|t| t.client_id.as_str())
-            .chain(day.alerts.iter().filter_map(|a| a.client_id.as_deref()));
-        let names = client_names(&app, &actor, ids);
+        let tasks = [&day.overdue, &day.due_today, &day.upcoming].into_iter().flat_map(|ts| ts.iter().take(shown));
+        let names = client_names(tasks, &day.alerts);
         Ok((day, totals, names))
     })
     .await?;
@@ -457,7 +455,7 @@ pub(crate) async fn complete_task(
     let input = CompleteTask { channel: f.channel, topic: f.topic, outcome: f.outcome };
     let res = crate::blocking(move || {
         let done = app.complete_task(&actor, id, &input, lang)?;
-        let names = client_names(&app, &actor, [done.task.client_id.as_str()]);
+        let names = client_names([&done.task], []);
         Ok((done, names, app.today().to_string()))
     })
     .await;
@@ -499,7 +497,7 @@ async fn act(s: AppState, ctx: Ctx, id: i64, action: AlertAction, back: String) 
     let (app, actor, lang) = (s.app.clone(), ctx.actor.clone(), ctx.lang);
     let res = crate::blocking(move || {
         let a = app.act_on_alert(&actor, id, &action, lang)?;
-        let names = client_names(&app, &actor, a.client_id.as_deref());
+        let names = client_names([], [&a]);
         Ok((a, names))
     })
     .await;

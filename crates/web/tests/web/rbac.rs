@@ -23,6 +23,8 @@ use Expect::*;
 fn routes(answers: &str, alert: i64, task: i64) -> Vec<(&'static str, String, serde_json::Value, [Expect; 9])> {
     let all = [Ok; 9];
     let client_readers = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden];
+    // the day's work is theirs who serve clients (compliance reads the alert list)
+    let servers = [Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden];
     // C001 is advisor A2's client in branch B01
     let c001_readers = [Ok, Hidden, Ok, Ok, Hidden, Ok, Ok, Forbidden, Forbidden];
     let c001_servers = [Ok, Hidden, Ok, Ok, Hidden, Forbidden, Forbidden, Forbidden, Forbidden];
@@ -59,7 +61,7 @@ fn routes(answers: &str, alert: i64, task: i64) -> Vec<(&'static str, String, se
         ("GET", format!("/api/v1/alerts/{alert}"), json!(null), c001_readers),
         ("GET", "/api/v1/tasks".into(), json!(null), client_readers),
         ("GET", "/api/v1/tasks?client_id=C001&status=all".into(), json!(null), client_readers),
-        ("GET", "/api/v1/workbench".into(), json!(null), client_readers),
+        ("GET", "/api/v1/workbench".into(), json!(null), servers),
         ("GET", "/api/v1/team".into(), json!(null), leads),
         ("GET", "/api/v1/kpis?days=30".into(), json!(null), client_readers),
         ("GET", "/api/v1/nps".into(), json!(null), all),
@@ -165,6 +167,8 @@ fn pii_is_masked_without_the_permission_and_each_unmasked_read_is_audited() {
 fn pages() -> Vec<(&'static str, [Expect; 9])> {
     let all = [Ok; 9];
     let client_readers = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden];
+    // the day's work is theirs who serve clients (compliance reads the alert list)
+    let servers = [Ok, Ok, Ok, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden];
     let c001_readers = [Ok, Hidden, Ok, Ok, Hidden, Ok, Ok, Forbidden, Forbidden];
     let c001_servers = [Ok, Hidden, Ok, Ok, Hidden, Forbidden, Forbidden, Forbidden, Forbidden];
     let compliance = [Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden];
@@ -173,7 +177,7 @@ fn pages() -> Vec<(&'static str, [Expect; 9])> {
     let leads = [Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden];
     vec![
         ("/", all),
-        ("/work", client_readers),
+        ("/work", servers),
         ("/team", leads),
         ("/kpis", client_readers),
         ("/kpis?days=365", client_readers),
