@@ -1093,27 +1093,14 @@ impl App {
         let overdue = open(None, today - Duration::days(1), DAY_LIST)?;
         let due_today = open(Some(today), today, DAY_LIST)?;
         let upcoming = open(Some(today + Duration::days(1)), today + Duration::days(7), DAY_LIST)?;
-        let overdue_total = self.store.task_load(&scope, today)?.iter().map(|l| l.overdue).sum();
-        let mut by_sev: BTreeMap<u8, (String, i64)> = BTreeMap::new();
-        for (_kind, sev, n) in self.store.alert_counts(&scope)? {
-            let rank = tierwise_monitor::Severity::parse(&sev).map_or(9, |s| s.rank());
-            by_sev.entry(rank).or_insert_with(|| (sev.clone(), 0)).1 += n;
-        }
+        let (overdue_total, alert_counts) = self.store.day_counts(&scope, today)?;
         let alerts = self
             .store
             .alerts(&AlertQuery { scope, status: Some("open".into()), limit: 50, ..Default::default() })?
             .into_iter()
             .map(|a| self.alert_view(a, lang))
             .collect();
-        Ok(MyDay {
-            today: today.to_string(),
-            overdue_total,
-            overdue,
-            due_today,
-            upcoming,
-            alert_counts: by_sev.into_values().collect(),
-            alerts,
-        })
+        Ok(MyDay { today: today.to_string(), overdue_total, overdue, due_today, upcoming, alert_counts, alerts })
     }
 
     /// The team lead's view: each advisor of the branch with capacity, load,

@@ -550,6 +550,30 @@ impl WorkStore for PostgresStore {
         self.rows(&sql, &q)?.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?))).collect()
     }
 
+    fn day_counts(&self, scope: &ClientScope, d: NaiveDate) -> StoreResult<(i64, Vec<(String, i64)>)> {
+        let mut q = Query::default();
+        if !q.scope(scope, "t") {
+            return Ok((0, Vec::new()));
+        }
+        q.cond("t.status = 'open'".into());
+        let p = q.bind(d);
+        q.cond(format!("t.due < {p}"));
+        let overdue: i64 = match self.rows(&format!("SELECT count(*) FROM tasks t{}", q.where_clause()), &q)?.first() {
+            Some(r) => get(r, 0)?,
+            None => 0,
+        };
+        let mut q = Query::default();
+        q.scope(scope, "a");
+        q.cond("a.status <> 'closed'".into());
+        let sql = format!(
+            "SELECT CASE a.severity_rank WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END, count(*)
+             FROM alerts a{} GROUP BY a.severity_rank ORDER BY a.severity_rank",
+            q.where_clause()
+        );
+        let sev = self.rows(&sql, &q)?.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect::<StoreResult<Vec<_>>>()?;
+        Ok((overdue, sev))
+    }
+
     fn alert_load(&self, scope: &ClientScope) -> StoreResult<Vec<(Option<String>, i64)>> {
         let mut q = Query::default();
         if !q.scope(scope, "a") {

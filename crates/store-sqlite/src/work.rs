@@ -596,6 +596,33 @@ impl WorkStore for SqliteStore {
         self.query_rows(&sql, &p, |r| Ok((r.get(0).map_err(db)?, r.get(1).map_err(db)?, r.get(2).map_err(db)?)))
     }
 
+    fn day_counts(&self, scope: &ClientScope, d: NaiveDate) -> StoreResult<(i64, Vec<(String, i64)>)> {
+        let mut wh = vec!["status = 'open'".to_string(), "due < ?".into()];
+        let mut p = vec![Value::Text(d.to_string())];
+        if scope_on(scope, "advisor_id", "branch_id", &mut wh, &mut p).is_none() {
+            return Ok((0, Vec::new()));
+        }
+        let overdue: i64 = {
+            let c = self.connect()?;
+            c.query_row_cached(
+                &format!("SELECT count(*) FROM tasks{}", where_sql(&wh)),
+                params_from_iter(p.iter()),
+                |r| r.get(0),
+            )
+            .map_err(db)?
+        };
+        let mut wh = vec!["status <> 'closed'".to_string()];
+        let mut p = Vec::new();
+        scope_on(scope, "advisor_id", "branch_id", &mut wh, &mut p);
+        let sql = format!(
+            "SELECT CASE severity_rank WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END, count(*)
+             FROM alerts{} GROUP BY severity_rank ORDER BY severity_rank",
+            where_sql(&wh)
+        );
+        let sev = self.query_rows(&sql, &p, |r| Ok((r.get(0).map_err(db)?, r.get(1).map_err(db)?)))?;
+        Ok((overdue, sev))
+    }
+
     fn alert_load(&self, scope: &ClientScope) -> StoreResult<Vec<(Option<String>, i64)>> {
         let mut wh = vec!["status <> 'closed'".to_string()];
         let mut p = Vec::new();

@@ -360,6 +360,9 @@ pub trait WorkStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Open alerts by (kind, severity) within a scope.
     fn alert_counts(&self, scope: &ClientScope) -> StoreResult<Vec<(String, String, i64)>>;
+    /// The day's counts within a scope: open tasks due before `d`, and open
+    /// alerts by severity (most urgent first). Read from the indexes alone.
+    fn day_counts(&self, scope: &ClientScope, d: NaiveDate) -> StoreResult<(i64, Vec<(String, i64)>)>;
     /// Open alerts per assigned advisor (None: the team lead's) within a scope.
     fn alert_load(&self, scope: &ClientScope) -> StoreResult<Vec<(Option<String>, i64)>>;
 

@@ -165,6 +165,13 @@ pub fn alert_lifecycle_and_scope<S: Database>(s: &S) {
     let q = AlertQuery { limit: 2, offset: 2, ..Default::default() };
     assert_eq!(s.alerts(&q).unwrap().len(), 2, "paged");
 
+    let (_, by_severity) = s.day_counts(&ClientScope::Advisor("A1".into()), as_of()).unwrap();
+    assert_eq!(by_severity, [("high".to_string(), 1), ("low".to_string(), 1)], "most urgent first");
+    assert_eq!(
+        s.day_counts(&ClientScope::Branch("B2".into()), as_of()).unwrap().1,
+        [("high".to_string(), 1), ("medium".to_string(), 1)]
+    );
+    assert_eq!(s.day_counts(&ClientScope::Nobody, as_of()).unwrap(), (0, vec![]));
     let load: BTreeMap<Option<String>, i64> = s.alert_load(&ClientScope::All).unwrap().into_iter().collect();
     assert_eq!(load, BTreeMap::from([(Some("A1".to_string()), 2), (Some("A2".into()), 1), (None, 2)]));
     assert_eq!(s.alert_load(&ClientScope::Branch("B2".into())).unwrap(), vec![(None, 2)]);
@@ -260,6 +267,8 @@ pub fn tasks_lifecycle<S: Database>(s: &S) {
     assert_eq!(load[&Some("A1".to_string())], (3, 1), "one of A1's is due before D");
     assert_eq!(load[&None], (1, 0));
     assert_eq!(s.task_load(&ClientScope::Branch("B2".into()), as_of()).unwrap().len(), 1);
+    assert_eq!(s.day_counts(&ClientScope::Advisor("A1".into()), as_of()).unwrap().0, 1, "one overdue");
+    assert_eq!(s.day_counts(&ClientScope::All, parse_date("2025-07-08").unwrap()).unwrap().0, 3);
 
     // completed by logging an interaction, in one transaction
     let followup = ids[0];
