@@ -216,6 +216,8 @@ pub struct App {
     plan_cache: work::PlanCache,
     /// KPI tables by (scope, period), briefly
     kpi_cache: work::KpiCache,
+    /// team views by scope, briefly
+    team_cache: work::TeamCache,
 }
 
 /// Counts and migrations of a run or a simulation.
@@ -244,6 +246,7 @@ impl App {
             counts_cache: std::sync::Mutex::new(None),
             plan_cache: work::PlanCache::default(),
             kpi_cache: work::KpiCache::default(),
+            team_cache: work::TeamCache::default(),
         })
     }
 

@@ -73,6 +73,13 @@ pub(crate) type PlanCache = Kept<AssignmentPlan>;
 /// KPIs are figures of a period: a table is reused this long.
 const KPI_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// A team's figures (load, open and overdue tasks, open alerts per
+/// advisor) are reused this long; this server's own changes start afresh.
+const TEAM_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Team views by (run, scope, date).
+pub(crate) type TeamCache = Kept<TeamView>;
+
 /// KPI tables by (scope, days, date).
 pub(crate) type KpiCache = Kept<Vec<AdvisorKpi>>;
 
@@ -214,14 +221,18 @@ pub struct TaskView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct WorkFilter {
-    /// open | closed (alerts); open | done | cancelled (tasks)
+    /// alerts: open (default: open and acknowledged) | acknowledged | closed | all;
+    /// tasks: open (default) | done | cancelled | all
     pub status: Option<String>,
+    /// an alert or task kind (`large_outflow`, `followup`, …)
     pub kind: Option<String>,
+    /// alerts only: high | medium | low
     pub severity: Option<String>,
     pub client_id: Option<String>,
     pub advisor_id: Option<String>,
-    /// tasks due on or before today only
+    /// tasks only: those due today or earlier
     pub due: Option<bool>,
+    /// at most 200 (default 50)
     pub limit: Option<u32>,
     pub offset: Option<u32>,
 }
@@ -641,8 +652,12 @@ impl App {
         let w = self.store.apply_work(&b)?;
         sum.alerts_opened += w.alerts.len() as u64;
         sum.alerts_cleared += w.closed_alerts;
-        for (kind, _severity, n) in self.store.alert_counts(&ClientScope::All)? {
-            *sum.open_alerts.entry(kind).or_insert(0) += n;
+        self.work_changed();
+        if only.is_none() {
+            // the whole book's open alerts, for the sweep's report (not for one client's event)
+            for (kind, _severity, n) in self.store.alert_counts(&ClientScope::All)? {
+                *sum.open_alerts.entry(kind).or_insert(0) += n;
+            }
         }
         Ok(sum)
     }
@@ -992,6 +1007,7 @@ impl App {
         if !self.store.act_on_alert(alert_id, &action, &actor.username, &at, &audit)? {
             return Err(tierwise_store::StoreError::Conflict(format!("alert {alert_id} is {}", a.status)).into());
         }
+        self.work_changed();
         self.alert(actor, alert_id, lang)
     }
 
@@ -1062,6 +1078,7 @@ impl App {
             return Err(tierwise_store::StoreError::Conflict(format!("task {task_id} is {}", t.status)).into());
         }
         let (next_due, survey_path) = self.after_contact(&actor.username, &t.client_id, &contact, Some(&t))?;
+        self.work_changed();
         let done = self.store.task(task_id)?.ok_or_else(|| AppError::NotFound(format!("task {task_id}")))?;
         Ok(TaskDone { task: self.task_view(done, lang), next_due: next_due.map(|d| d.to_string()), survey_path })
     }
@@ -1105,9 +1122,23 @@ impl App {
 
     /// The team lead's view: each advisor of the branch with capacity, load,
     /// open and overdue tasks and open alerts, and the assignment proposals.
+    /// (Kept a minute: counting a branch's open work reads tens of thousands
+    /// of index entries; this server's own changes start afresh.)
     pub fn team(&self, actor: &Actor) -> AppResult<TeamView> {
         actor.require(Permission::AssignClients)?;
         let scope = actor.scope();
+        let run = self.store.latest_run()?.map_or(0, |r| r.run_id);
+        let key = format!("{run}/{scope:?}/{}", self.today());
+        if let Some(v) = self.team_cache.get(&key, TEAM_TTL) {
+            return Ok(v.as_ref().clone());
+        }
+        let v = self.team_now(&scope)?;
+        self.team_cache.put(key, std::sync::Arc::new(v.clone()), TEAM_TTL);
+        Ok(v)
+    }
+
+    fn team_now(&self, scope: &ClientScope) -> AppResult<TeamView> {
+        let scope = scope.clone();
         let today = self.today();
         let advisors: Vec<_> = self
             .store
@@ -1267,6 +1298,13 @@ impl App {
     /// Forgets the kept assignment plans (after an import: advisors may have changed).
     pub(crate) fn forget_plans(&self) {
         self.plan_cache.clear();
+        self.team_cache.clear();
+    }
+
+    /// After a change of work (a task done, an alert acted on, a sweep): the
+    /// kept team figures are recounted on the next look.
+    fn work_changed(&self) {
+        self.team_cache.clear();
     }
 
     /// Plans every team lead's branch ahead of their first look (`serve` at
@@ -1396,7 +1434,7 @@ impl App {
                 }
                 applied += self.store.apply_work(&b)?.reassigned.len();
             }
-            self.plan_cache.clear();
+            self.forget_plans();
         }
         Ok(AssignmentView {
             proposals: proposals.iter().map(proposal_view).collect(),

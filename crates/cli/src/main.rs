@@ -358,18 +358,7 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Notifications { cmd: NotificationsCmd::Export { out, status } } => {
             let app = App::open(&cfg)?;
-            let n = match &out {
-                Some(p) => {
-                    let tmp = p.with_extension("tmp");
-                    let mut f =
-                        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-                    let n = app.export_notices(status.as_deref(), &mut f)?;
-                    f.sync_all()?;
-                    std::fs::rename(&tmp, p)?;
-                    n
-                }
-                None => app.export_notices(status.as_deref(), &mut std::io::stdout().lock())?,
-            };
+            let n = write_out(out.as_deref(), &mut |w| Ok(app.export_notices(status.as_deref(), w)?))?;
             if let Some(p) = out {
                 eprintln!("{} {n} → {}", output::t(lang, "已导出通知", "exported notices:"), p.display());
             }
@@ -472,19 +461,7 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Export { what: ExportWhat::Classifications { out } } => {
             let app = App::open(&cfg)?;
-            let n = match &out {
-                Some(p) => {
-                    // write beside, then rename: a failed export never leaves half a file
-                    let tmp = p.with_extension("tmp");
-                    let mut f =
-                        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-                    let n = app.export_classifications(&mut f)?;
-                    f.sync_all()?;
-                    std::fs::rename(&tmp, p)?;
-                    n
-                }
-                None => app.export_classifications(&mut std::io::stdout().lock())?,
-            };
+            let n = write_out(out.as_deref(), &mut |w| Ok(app.export_classifications(w)?))?;
             if let Some(p) = out {
                 eprintln!("{} {n} → {}", output::t(lang, "已导出客户", "exported clients:"), p.display());
             }
@@ -508,6 +485,18 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// Writes an export to standard output, or to a file written beside and
+/// then renamed: a failed export never leaves half a file.
+fn write_out(out: Option<&Path>, f: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<u64>) -> Result<u64> {
+    let Some(p) = out else { return f(&mut std::io::stdout().lock()) };
+    let tmp = p.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let n = f(&mut file)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, p)?;
+    Ok(n)
 }
 
 fn import(app: &App, dir: &Path, lang: Lang) -> Result<i32> {

@@ -66,14 +66,26 @@ fn prefix_end(prefix: &str) -> Option<String> {
 
 /// `AND`-ed conditions of a scope on `clients c`; None for `Nobody`.
 fn scope_clause(scope: &ClientScope, wh: &mut Vec<String>, p: &mut Vec<Value>) -> Option<()> {
+    scope_on(scope, "c.advisor_id", "c.branch_id", wh, p)
+}
+
+/// `AND`-ed conditions of a scope on the given advisor and branch columns;
+/// None for `Nobody`.
+pub(crate) fn scope_on(
+    scope: &ClientScope,
+    advisor_col: &str,
+    branch_col: &str,
+    wh: &mut Vec<String>,
+    p: &mut Vec<Value>,
+) -> Option<()> {
     match scope {
         ClientScope::All => {}
         ClientScope::Advisor(a) => {
-            wh.push("c.advisor_id = ?".into());
+            wh.push(format!("{advisor_col} = ?"));
             p.push(Value::Text(a.clone()));
         }
         ClientScope::Branch(b) => {
-            wh.push("c.branch_id = ?".into());
+            wh.push(format!("{branch_col} = ?"));
             p.push(Value::Text(b.clone()));
         }
         ClientScope::Nobody => return None,
@@ -81,7 +93,7 @@ fn scope_clause(scope: &ClientScope, wh: &mut Vec<String>, p: &mut Vec<Value>) -
     Some(())
 }
 
-fn where_sql(wh: &[String]) -> String {
+pub(crate) fn where_sql(wh: &[String]) -> String {
     if wh.is_empty() {
         String::new()
     } else {

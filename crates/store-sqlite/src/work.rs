@@ -19,6 +19,7 @@ use tierwise_store::{
 };
 
 use crate::codec::{corrupt, date, dec, opt_date};
+use crate::desk::{scope_on, where_sql};
 use crate::CachedQuery;
 use crate::{append_audit, db, Sink, SqliteStore};
 
@@ -34,38 +35,6 @@ fn severity_rank(s: &str) -> i64 {
         "high" => 0,
         "medium" => 1,
         _ => 2,
-    }
-}
-
-/// `AND`-ed conditions of an assignment scope on `advisor_col` / `branch_col`;
-/// None for `Nobody`.
-fn scope_on(
-    scope: &ClientScope,
-    advisor_col: &str,
-    branch_col: &str,
-    wh: &mut Vec<String>,
-    p: &mut Vec<Value>,
-) -> Option<()> {
-    match scope {
-        ClientScope::All => {}
-        ClientScope::Advisor(a) => {
-            wh.push(format!("{advisor_col} = ?"));
-            p.push(Value::Text(a.clone()));
-        }
-        ClientScope::Branch(b) => {
-            wh.push(format!("{branch_col} = ?"));
-            p.push(Value::Text(b.clone()));
-        }
-        ClientScope::Nobody => return None,
-    }
-    Some(())
-}
-
-fn where_sql(wh: &[String]) -> String {
-    if wh.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", wh.join(" AND "))
     }
 }
 

@@ -58,50 +58,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
     }
 }
 
-/// Filters of the alert and task lists (all optional).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct WorkQuery {
-    /// alerts: open (default: open and acknowledged) | acknowledged | closed | all;
-    /// tasks: open (default) | done | cancelled | all
-    pub status: Option<String>,
-    /// an alert or task kind (`large_outflow`, `followup`, …)
-    pub kind: Option<String>,
-    /// alerts only: high | medium | low
-    pub severity: Option<String>,
-    pub client_id: Option<String>,
-    pub advisor_id: Option<String>,
-    /// tasks only: those due today or earlier
-    pub due: Option<bool>,
-    /// at most 200 (default 50)
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
-}
-
-impl WorkQuery {
-    fn filter(self) -> WorkFilter {
-        WorkFilter {
-            status: self.status,
-            kind: self.kind,
-            severity: self.severity,
-            client_id: self.client_id,
-            advisor_id: self.advisor_id,
-            due: self.due,
-            limit: self.limit,
-            offset: self.offset,
-        }
-    }
-}
-
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "work", params(WorkQuery),
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "work", params(WorkFilter),
     responses((status = 200, body = Vec<AlertView>, description = "within your book (an advisor), branch (a team lead) or all (compliance); most severe first"),
               (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub(crate) async fn list_alerts(
     State(s): State<AppState>,
     a: Authed,
-    ApiQuery(q): ApiQuery<WorkQuery>,
+    ApiQuery(f): ApiQuery<WorkFilter>,
 ) -> ApiResult<Json<Vec<AlertView>>> {
-    let f = q.filter();
     json(a.lang, move || s.app.alerts(&a.actor, &f, a.lang)).await
 }
 
@@ -135,14 +99,13 @@ pub(crate) async fn close_alert(
     json(a.lang, move || s.app.act_on_alert(&a.actor, id, &AlertAction::Close { outcome: c.outcome }, a.lang)).await
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "work", params(WorkQuery),
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "work", params(WorkFilter),
     responses((status = 200, body = Vec<TaskView>, description = "earliest due first"), (status = 403, body = ApiError)))]
 pub(crate) async fn list_tasks(
     State(s): State<AppState>,
     a: Authed,
-    ApiQuery(q): ApiQuery<WorkQuery>,
+    ApiQuery(f): ApiQuery<WorkFilter>,
 ) -> ApiResult<Json<Vec<TaskView>>> {
-    let f = q.filter();
     json(a.lang, move || s.app.tasks(&a.actor, &f, a.lang)).await
 }
 
