@@ -368,15 +368,9 @@ fn run(cli: Cli) -> Result<i32> {
             let app = App::open(&cfg)?;
             let Some(hook) = webhook.webhook()? else { bail!("give the webhook: --webhook URL --webhook-secret S") };
             let r = app.deliver_notices(&hook, 1000)?;
-            println!(
-                "{} {} · {} {} · {} {}",
-                output::t(lang, "已送达", "delivered"),
-                r.delivered,
-                output::t(lang, "待重试", "to retry"),
-                r.retried,
-                output::t(lang, "死信", "dead"),
-                r.dead
-            );
+            let line =
+                [("已送达", "delivered", r.delivered), ("待重试", "to retry", r.retried), ("死信", "dead", r.dead)];
+            println!("{}", output::counts(lang, &line));
             Ok(0)
         }
         Command::User { cmd: UserCmd::Add { username, role, name, advisor, branch, pii, password } } => {
@@ -842,19 +836,14 @@ fn monitor(app: &App, as_of: NaiveDate, lang: Lang) -> Result<()> {
         output::t(lang, "位客户", "clients"),
         started.elapsed().as_secs_f64()
     );
-    println!(
-        "  {} {} · {} {} · {} {} · {} {} · {} {}",
-        output::t(lang, "新增预警", "alerts opened"),
-        s.alerts_opened,
-        output::t(lang, "已解除", "cleared"),
-        s.alerts_cleared,
-        output::t(lang, "新增任务", "tasks opened"),
-        s.tasks_opened,
-        output::t(lang, "已结束任务", "tasks finished"),
-        s.tasks_finished,
-        output::t(lang, "待发客户通知", "client notices queued"),
-        s.notices_queued
-    );
+    let line = [
+        ("新增预警", "alerts opened", s.alerts_opened),
+        ("已解除", "cleared", s.alerts_cleared),
+        ("新增任务", "tasks opened", s.tasks_opened),
+        ("已结束任务", "tasks finished", s.tasks_finished),
+        ("待发客户通知", "client notices queued", s.notices_queued),
+    ];
+    println!("  {}", output::counts(lang, &line));
     println!("{}", output::t(lang, "未关闭预警（按类型）", "open alerts by kind"));
     for (kind, n) in &s.open_alerts {
         let label = tierwise_monitor::AlertKind::parse(kind).map_or(kind.as_str(), |k| k.name(lang));

@@ -81,6 +81,11 @@ fn display_width(s: &str) -> usize {
         .sum()
 }
 
+/// `label n · label n · …` in the language.
+pub fn counts(lang: Lang, items: &[(&'static str, &'static str, u64)]) -> String {
+    items.iter().map(|(zh, en, n)| format!("{} {n}", t(lang, zh, en))).collect::<Vec<_>>().join(" · ")
+}
+
 /// `s` padded with spaces to `width` terminal columns.
 pub fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))

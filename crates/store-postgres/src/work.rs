@@ -157,52 +157,109 @@ fn survey_from(r: &Row) -> StoreResult<Survey> {
     })
 }
 
-fn insert_alert(tx: &mut Transaction, a: &NewAlert, at: &str) -> StoreResult<Option<i64>> {
-    let r = tx
-        .query_opt(
-            "INSERT INTO alerts (kind, severity, severity_rank, subject, client_id, advisor_id, branch_id,
-                 episode, evidence, source, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT DO NOTHING RETURNING alert_id",
-            &[
-                &a.kind,
-                &a.severity,
-                &severity_rank(&a.severity),
-                &a.subject,
-                &a.client_id,
-                &a.advisor_id,
-                &a.branch_id,
-                &a.episode,
-                &a.evidence,
-                &a.source,
-                &at,
-            ],
-        )
-        .map_err(db)?;
-    r.map(|r| get(&r, 0)).transpose()
+/// Rows per INSERT … SELECT FROM UNNEST (one round trip each).
+const INSERT_BATCH: usize = 1_000;
+
+/// The ids a batch INSERT returned, in insertion order (identity values grow
+/// with insertion; RETURNING's order is not promised).
+fn returned(rows: Vec<Row>) -> StoreResult<Vec<i64>> {
+    let mut ids = rows.iter().map(|r| get(r, 0)).collect::<StoreResult<Vec<i64>>>()?;
+    ids.sort_unstable();
+    Ok(ids)
 }
 
-fn insert_task(tx: &mut Transaction, t: &NewTask, at: &str) -> StoreResult<Option<i64>> {
-    let r = tx
-        .query_opt(
-            "INSERT INTO tasks (kind, client_id, advisor_id, branch_id, episode, due, evidence, source, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT DO NOTHING RETURNING task_id",
-            &[&t.kind, &t.client_id, &t.advisor_id, &t.branch_id, &t.episode, &t.due, &t.evidence, &t.source, &at],
-        )
-        .map_err(db)?;
-    r.map(|r| get(&r, 0)).transpose()
+fn text_col<T>(rows: &[T], f: impl Fn(&T) -> &str) -> Vec<&str> {
+    rows.iter().map(f).collect()
 }
 
-fn insert_notice(tx: &mut Transaction, n: &NewNotice, at: &str) -> StoreResult<Option<i64>> {
-    let r = tx
-        .query_opt(
-            "INSERT INTO notices (kind, client_id, episode, payload, created_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT DO NOTHING RETURNING notice_id",
-            &[&n.kind, &n.client_id, &n.episode, &n.payload, &at],
-        )
-        .map_err(db)?;
-    r.map(|r| get(&r, 0)).transpose()
+fn opt_col<T>(rows: &[T], f: impl Fn(&T) -> Option<&str>) -> Vec<Option<&str>> {
+    rows.iter().map(f).collect()
+}
+
+/// Inserts alerts, skipping those whose key exists (or that would be a
+/// second open one); the ids stored.
+fn insert_alerts(tx: &mut Transaction, rows: &[NewAlert], at: &str) -> StoreResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for b in rows.chunks(INSERT_BATCH) {
+        let ranks: Vec<i16> = b.iter().map(|a| severity_rank(&a.severity)).collect();
+        let got = tx
+            .query(
+                "INSERT INTO alerts (kind, severity, severity_rank, subject, client_id, advisor_id, branch_id,
+                     episode, evidence, source, created_at)
+                 SELECT k, sev, r, subj, c, adv, br, ep, ev, src, $11
+                 FROM UNNEST($1::text[], $2::text[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::text[],
+                             $8::text[], $9::text[], $10::text[])
+                      AS x (k, sev, r, subj, c, adv, br, ep, ev, src)
+                 ON CONFLICT DO NOTHING RETURNING alert_id",
+                &[
+                    &text_col(b, |a| &a.kind),
+                    &text_col(b, |a| &a.severity),
+                    &ranks,
+                    &text_col(b, |a| &a.subject),
+                    &opt_col(b, |a| a.client_id.as_deref()),
+                    &opt_col(b, |a| a.advisor_id.as_deref()),
+                    &opt_col(b, |a| a.branch_id.as_deref()),
+                    &text_col(b, |a| &a.episode),
+                    &text_col(b, |a| &a.evidence),
+                    &text_col(b, |a| &a.source),
+                    &at,
+                ],
+            )
+            .map_err(db)?;
+        out.extend(returned(got)?);
+    }
+    Ok(out)
+}
+
+fn insert_tasks(tx: &mut Transaction, rows: &[NewTask], at: &str) -> StoreResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for b in rows.chunks(INSERT_BATCH) {
+        let due: Vec<chrono::NaiveDate> = b.iter().map(|t| t.due).collect();
+        let got = tx
+            .query(
+                "INSERT INTO tasks (kind, client_id, advisor_id, branch_id, episode, due, evidence, source, created_at)
+                 SELECT k, c, adv, br, ep, d, ev, src, $9
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[],
+                             $8::text[]) AS x (k, c, adv, br, ep, d, ev, src)
+                 ON CONFLICT DO NOTHING RETURNING task_id",
+                &[
+                    &text_col(b, |t| &t.kind),
+                    &text_col(b, |t| &t.client_id),
+                    &opt_col(b, |t| t.advisor_id.as_deref()),
+                    &opt_col(b, |t| t.branch_id.as_deref()),
+                    &text_col(b, |t| &t.episode),
+                    &due,
+                    &text_col(b, |t| &t.evidence),
+                    &text_col(b, |t| &t.source),
+                    &at,
+                ],
+            )
+            .map_err(db)?;
+        out.extend(returned(got)?);
+    }
+    Ok(out)
+}
+
+fn insert_notices(tx: &mut Transaction, rows: &[NewNotice], at: &str) -> StoreResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for b in rows.chunks(INSERT_BATCH) {
+        let got = tx
+            .query(
+                "INSERT INTO notices (kind, client_id, episode, payload, created_at)
+                 SELECT k, c, ep, pl, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS x (k, c, ep, pl)
+                 ON CONFLICT DO NOTHING RETURNING notice_id",
+                &[
+                    &text_col(b, |n| &n.kind),
+                    &text_col(b, |n| &n.client_id),
+                    &text_col(b, |n| &n.episode),
+                    &text_col(b, |n| &n.payload),
+                    &at,
+                ],
+            )
+            .map_err(db)?;
+        out.extend(returned(got)?);
+    }
+    Ok(out)
 }
 
 /// Indices of `items` ordered by `key`, ties in batch order. Rows are locked
@@ -424,15 +481,9 @@ impl WorkStore for PostgresStore {
                     )
                     .map_err(db)?;
             }
-            for a in &b.alerts {
-                out.alerts.extend(insert_alert(tx, a, &b.at)?);
-            }
-            for t in &b.tasks {
-                out.tasks.extend(insert_task(tx, t, &b.at)?);
-            }
-            for n in &b.notices {
-                out.notices.extend(insert_notice(tx, n, &b.at)?);
-            }
+            out.alerts = insert_alerts(tx, &b.alerts, &b.at)?;
+            out.tasks = insert_tasks(tx, &b.tasks, &b.at)?;
+            out.notices = insert_notices(tx, &b.notices, &b.at)?;
             for e in &b.audit {
                 audit(tx, e)?;
             }
