@@ -841,13 +841,7 @@ impl App {
         let mut total = 0;
         if let Some(r) = &run {
             for c in self.store.run_counts(r.run_id)? {
-                let inside = match &scope {
-                    ClientScope::All => true,
-                    ClientScope::Advisor(a) => c.advisor_id.as_deref() == Some(a),
-                    ClientScope::Branch(b) => c.branch_id.as_deref() == Some(b),
-                    ClientScope::Nobody => false,
-                };
-                if !inside {
+                if !scope.admits(c.advisor_id.as_deref(), c.branch_id.as_deref()) {
                     continue;
                 }
                 total += c.clients;
@@ -1005,12 +999,7 @@ impl App {
                 && q.segment.as_ref().is_none_or(|s| &c.segment == s)
                 && q.advisor_id.as_ref().is_none_or(|a| c.advisor_id.as_ref() == Some(a))
                 && q.branch_id.as_ref().is_none_or(|b| c.branch_id.as_ref() == Some(b))
-                && match &q.scope {
-                    ClientScope::All => true,
-                    ClientScope::Advisor(a) => c.advisor_id.as_ref() == Some(a),
-                    ClientScope::Branch(b) => c.branch_id.as_ref() == Some(b),
-                    ClientScope::Nobody => false,
-                }
+                && q.scope.admits(c.advisor_id.as_deref(), c.branch_id.as_deref())
         });
         Ok(!any)
     }
@@ -1020,17 +1009,11 @@ impl App {
     /// here drops them at once, one in another server within 10 s).
     fn cached_counts(&self, run_id: i64) -> AppResult<std::sync::Arc<Vec<tierwise_store::RunCount>>> {
         let fresh = std::time::Duration::from_secs(10);
-        if let Ok(g) = self.counts_cache.lock() {
-            if let Some((id, at, counts)) = g.as_ref() {
-                if *id == run_id && at.elapsed() < fresh {
-                    return Ok(counts.clone());
-                }
-            }
+        if let Some(counts) = self.counts_cache.get(&run_id.to_string(), fresh) {
+            return Ok(counts);
         }
         let counts = std::sync::Arc::new(self.store.run_counts(run_id)?);
-        if let Ok(mut g) = self.counts_cache.lock() {
-            *g = Some((run_id, std::time::Instant::now(), counts.clone()));
-        }
+        self.counts_cache.put(run_id.to_string(), counts.clone(), fresh);
         Ok(counts)
     }
 
@@ -1437,9 +1420,7 @@ impl App {
                 "after": {"asset_tier": c.asset_tier, "segment": c.segment, "risk_level": c.risk_level.map(|l| l.as_str())}})),
         );
         self.store.reclassify(run.run_id, &c, &audit)?;
-        if let Ok(mut g) = self.counts_cache.lock() {
-            *g = None;
-        }
+        self.counts_cache.clear();
         Ok((
             Some(c.asset_tier.clone()),
             Some(c.segment.clone()),

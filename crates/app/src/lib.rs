@@ -209,15 +209,43 @@ pub struct App {
     pub packs_dir: Option<PathBuf>,
     /// failed sign-ins, per username and address
     pub limiter: access::LoginLimiter,
-    /// the latest run's counts, briefly (see `desk::App::clients`)
-    #[allow(clippy::type_complexity)]
-    counts_cache: std::sync::Mutex<Option<(i64, std::time::Instant, std::sync::Arc<Vec<tierwise_store::RunCount>>)>>,
+    /// the latest run's counts, briefly (see `desk::App::clients`), by run id
+    counts_cache: Kept<Vec<tierwise_store::RunCount>>,
     /// assignment plans by scope, briefly (see `work::App::team`)
     plan_cache: work::PlanCache,
     /// KPI tables by (scope, period), briefly
     kpi_cache: work::KpiCache,
     /// team views by scope, briefly
     team_cache: work::TeamCache,
+}
+
+/// Values kept briefly, by key: (when, value).
+pub(crate) struct Kept<T>(std::sync::Mutex<HashMap<String, (std::time::Instant, std::sync::Arc<T>)>>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept(std::sync::Mutex::new(HashMap::new()))
+    }
+}
+
+impl<T> Kept<T> {
+    pub(crate) fn get(&self, key: &str, ttl: std::time::Duration) -> Option<std::sync::Arc<T>> {
+        let g = self.0.lock().ok()?;
+        g.get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
+    }
+
+    pub(crate) fn put(&self, key: String, v: std::sync::Arc<T>, ttl: std::time::Duration) {
+        if let Ok(mut g) = self.0.lock() {
+            g.retain(|_, (at, _)| at.elapsed() < ttl);
+            g.insert(key, (std::time::Instant::now(), v));
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut g) = self.0.lock() {
+            g.clear();
+        }
+    }
 }
 
 /// Counts and migrations of a run or a simulation.
@@ -243,20 +271,11 @@ impl App {
             tz,
             packs_dir: cfg.packs_dir.clone(),
             limiter: access::LoginLimiter::default(),
-            counts_cache: std::sync::Mutex::new(None),
+            counts_cache: Kept::default(),
             plan_cache: work::PlanCache::default(),
             kpi_cache: work::KpiCache::default(),
             team_cache: work::TeamCache::default(),
         })
-    }
-
-    /// The pack's single-outflow threshold (需求预警).
-    fn monitor_for_outflows(&self) -> rust_decimal::Decimal {
-        self.pack
-            .params
-            .get("large_outflow")
-            .copied()
-            .unwrap_or_else(|| rust_decimal::Decimal::from(tierwise_monitor::DEFAULT_LARGE_OUTFLOW))
     }
 
     /// Today in the institution's time zone.
@@ -288,7 +307,7 @@ impl App {
             tz: self.tz,
             questionnaires: self.questionnaires.clone(),
             max_reported_errors: 1000,
-            watch_outflows: Some(self.monitor_for_outflows()),
+            watch_outflows: Some(self.monitor_for(self.today()).large_outflow()),
             watch_clients_up_to: CLIENT_EVENTS_UP_TO,
         };
         // a re-imported product whose risk level changed is a re-rating (CSRC Art 21)

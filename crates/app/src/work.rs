@@ -38,37 +38,8 @@ const SWEEP_COMMIT: u64 = 100_000;
 /// opened often. Applying a plan, an import or a new run starts afresh.
 const PLAN_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Values kept briefly, by key: (when, value).
-pub(crate) struct Kept<T>(std::sync::Mutex<HashMap<String, (std::time::Instant, std::sync::Arc<T>)>>);
-
-impl<T> Default for Kept<T> {
-    fn default() -> Self {
-        Kept(std::sync::Mutex::new(HashMap::new()))
-    }
-}
-
-impl<T> Kept<T> {
-    fn get(&self, key: &str, ttl: std::time::Duration) -> Option<std::sync::Arc<T>> {
-        let g = self.0.lock().ok()?;
-        g.get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
-    }
-
-    fn put(&self, key: String, v: std::sync::Arc<T>, ttl: std::time::Duration) {
-        if let Ok(mut g) = self.0.lock() {
-            g.retain(|_, (at, _)| at.elapsed() < ttl);
-            g.insert(key, (std::time::Instant::now(), v));
-        }
-    }
-
-    fn clear(&self) {
-        if let Ok(mut g) = self.0.lock() {
-            g.clear();
-        }
-    }
-}
-
 /// Assignment plans by (run, scope).
-pub(crate) type PlanCache = Kept<AssignmentPlan>;
+pub(crate) type PlanCache = crate::Kept<AssignmentPlan>;
 
 /// KPIs are figures of a period: a table is reused this long.
 const KPI_TTL: std::time::Duration = std::time::Duration::from_secs(300);
@@ -78,10 +49,10 @@ const KPI_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 const TEAM_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Team views by (run, scope, date).
-pub(crate) type TeamCache = Kept<TeamView>;
+pub(crate) type TeamCache = crate::Kept<TeamView>;
 
 /// KPI tables by (scope, days, date).
-pub(crate) type KpiCache = Kept<Vec<AdvisorKpi>>;
+pub(crate) type KpiCache = crate::Kept<Vec<AdvisorKpi>>;
 
 /// The most tasks a list of the day holds (overdue, due today, the week ahead).
 const DAY_LIST: u32 = 100;
@@ -442,7 +413,7 @@ fn severity_label(s: &str, lang: Lang) -> String {
 }
 
 impl App {
-    fn monitor_for(&self, d: NaiveDate) -> Monitor<'_> {
+    pub(crate) fn monitor_for(&self, d: NaiveDate) -> Monitor<'_> {
         Monitor::new(&self.pack, self.questionnaire_validity(), d)
     }
 
@@ -520,14 +491,14 @@ impl App {
         let client_kinds: Vec<&str> =
             AlertKind::ALL.iter().filter(|k| !k.about_advisor()).map(|k| k.as_str()).collect();
 
-        let mut sum = MonitorSummary { as_of: d.to_string(), run_id: run.run_id, ..Default::default() };
+        let run_id = run.run_id;
         let mut books: HashMap<String, (u32, BTreeMap<String, u32>)> = HashMap::new();
         // reading and deciding on this thread, writing on another: a chunk's
         // batch is written while the next chunk is read (their clients differ)
         let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, WorkBatch)>(1);
         let (scanned, written) = std::thread::scope(|scope| {
             let writer = scope.spawn(move || -> AppResult<MonitorSummary> {
-                let mut w_sum = MonitorSummary::default();
+                let mut w_sum = MonitorSummary { as_of: d.to_string(), run_id, ..Default::default() };
                 let mut pending: Option<(u64, WorkBatch)> = None;
                 let commit = |clients: u64, b: &WorkBatch, w_sum: &mut MonitorSummary| -> AppResult<()> {
                     let w = self.store.apply_work(b)?;
@@ -601,14 +572,8 @@ impl App {
             (scanned, written)
         });
         // the writer's own error explains a stopped scan best
-        let written = written?;
+        let mut sum = written?;
         scanned?;
-        sum.clients = written.clients;
-        sum.alerts_opened = written.alerts_opened;
-        sum.alerts_cleared = written.alerts_cleared;
-        sum.tasks_opened = written.tasks_opened;
-        sum.tasks_finished = written.tasks_finished;
-        sum.notices_queued = written.notices_queued;
 
         // advisors over capacity: a whole-book finding
         let mut b = WorkBatch { at, by: by.to_string(), ..Default::default() };
@@ -962,13 +927,7 @@ impl App {
     fn visible_alert(&self, actor: &Actor, alert_id: i64) -> AppResult<Alert> {
         let scope = Self::work_scope(actor)?;
         let a = self.store.alert(alert_id)?.ok_or_else(|| AppError::NotFound(format!("alert {alert_id}")))?;
-        let inside = match &scope {
-            ClientScope::All => true,
-            ClientScope::Advisor(x) => a.advisor_id.as_deref() == Some(x),
-            ClientScope::Branch(x) => a.branch_id.as_deref() == Some(x),
-            ClientScope::Nobody => false,
-        };
-        if inside {
+        if scope.admits(a.advisor_id.as_deref(), a.branch_id.as_deref()) {
             Ok(a)
         } else {
             Err(AppError::NotFound(format!("alert {alert_id}")))
@@ -1029,13 +988,7 @@ impl App {
     fn visible_task(&self, actor: &Actor, task_id: i64) -> AppResult<Task> {
         let scope = Self::work_scope(actor)?;
         let t = self.store.task(task_id)?.ok_or_else(|| AppError::NotFound(format!("task {task_id}")))?;
-        let inside = match &scope {
-            ClientScope::All => true,
-            ClientScope::Advisor(x) => t.advisor_id.as_deref() == Some(x),
-            ClientScope::Branch(x) => t.branch_id.as_deref() == Some(x),
-            ClientScope::Nobody => false,
-        };
-        if inside {
+        if scope.admits(t.advisor_id.as_deref(), t.branch_id.as_deref()) {
             Ok(t)
         } else {
             Err(AppError::NotFound(format!("task {task_id}")))
@@ -1233,13 +1186,7 @@ impl App {
         }
         let mut out = Vec::new();
         for a in self.store.advisors()? {
-            let inside = match &scope {
-                ClientScope::All => true,
-                ClientScope::Advisor(x) => &a.advisor_id == x,
-                ClientScope::Branch(x) => a.branch_id.as_deref() == Some(x),
-                ClientScope::Nobody => false,
-            };
-            if !inside {
+            if !scope.admits(Some(&a.advisor_id), a.branch_id.as_deref()) {
                 continue;
             }
             let act = activity.get(&a.advisor_id);

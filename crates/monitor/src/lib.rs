@@ -18,7 +18,7 @@ pub mod nps;
 
 pub use detect::{
     title_rank, AdvisorFacts, AlertSpec, ClientFacts, Findings, HolderFacts, Monitor, NoticeSpec, OutflowFacts,
-    TaskSpec, DEFAULT_LARGE_OUTFLOW,
+    TaskSpec,
 };
 pub use kinds::{AlertKind, NoticeKind, Severity, TaskKind};
 

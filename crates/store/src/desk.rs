@@ -202,6 +202,18 @@ pub enum ClientScope {
     Nobody,
 }
 
+impl ClientScope {
+    /// Whether a row assigned to this advisor and branch is inside the scope.
+    pub fn admits(&self, advisor_id: Option<&str>, branch_id: Option<&str>) -> bool {
+        match self {
+            ClientScope::All => true,
+            ClientScope::Advisor(a) => advisor_id == Some(a.as_str()),
+            ClientScope::Branch(b) => branch_id == Some(b.as_str()),
+            ClientScope::Nobody => false,
+        }
+    }
+}
+
 /// A page of the client list. Filters combine with AND; classification
 /// filters apply to `run_id` (None: no run, classification columns absent
 /// and classification filters match nothing).
