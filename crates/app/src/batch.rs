@@ -63,6 +63,8 @@ pub(crate) fn run_in(
 ) -> AppResult<BatchOutcome> {
     use rayon::prelude::*;
     let total = store.counts()?.clients as u64;
+    // only the records the engine reads as of D leave the store
+    let window = engine.window(as_of);
     progress.total(match partition {
         Some(p) => total.div_ceil(p.partitions.max(1) as u64),
         None => total,
@@ -80,8 +82,8 @@ pub(crate) fn run_in(
             let mut send =
                 |chunk| book_tx.send(chunk).map_err(|_| StoreError::Aborted("the classification stopped".into()));
             match partition {
-                Some(p) => store.scan_partition(catalog, CHUNK, p, &mut send),
-                None => store.scan_books(catalog, CHUNK, &mut send),
+                Some(p) => store.scan_partition(catalog, CHUNK, p, Some(window), &mut send),
+                None => store.scan_books(catalog, CHUNK, Some(window), &mut send),
             }
         });
         let persister = s.spawn(move || -> Result<Option<Box<dyn RunWriter + '_>>, StoreError> {

@@ -58,6 +58,25 @@ pub struct AssessmentRow {
     pub result: AssessmentResult,
 }
 
+/// The dated records a classification as of `as_of` reads: holdings dated
+/// on or before `as_of`, and transactions dated `transactions_from ..=
+/// as_of` (the longer of the pack's activity and churn windows; see
+/// [`crate::Engine::window`]). A scan may leave out every other holding and
+/// transaction: the engine would ignore them. Assessments are always read
+/// whole (a client has a few).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookWindow {
+    pub as_of: NaiveDate,
+    pub transactions_from: NaiveDate,
+}
+
+impl BookWindow {
+    /// The day after `as_of`: transactions are read while `ts < next_day`.
+    pub fn next_day(&self) -> NaiveDate {
+        self.as_of.succ_opt().unwrap_or(self.as_of)
+    }
+}
+
 /// Everything classification reads about one client.
 #[derive(Debug, Clone, Default)]
 pub struct ClientBook {

@@ -1,6 +1,6 @@
 //! The per-client classification of PRODUCT.md 3.
 
-use crate::book::{txn_line, AssessmentRow, Catalog, ClientBook};
+use crate::book::{txn_line, AssessmentRow, BookWindow, Catalog, ClientBook};
 use crate::explain::{Explanation, ExplanationWriter, RuleRef};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -135,6 +135,14 @@ impl<'p> Engine<'p> {
     pub fn expiry(&self, a: &AssessmentRow) -> NaiveDate {
         let months = self.validity.get(&a.questionnaire_id).copied().unwrap_or(self.pack.validity_months);
         add_months_clamped(a.assessed_at.date(), months)
+    }
+
+    /// What of a book a classification as of `d` reads (the rest may be
+    /// left unread): the transactions of the longer of the pack's activity
+    /// and churn windows, the holdings up to `d`.
+    pub fn window(&self, d: NaiveDate) -> BookWindow {
+        let days = self.pack.activity_days.max(self.pack.churn_days).max(1);
+        BookWindow { as_of: d, transactions_from: d - Duration::days(i64::from(days) - 1) }
     }
 
     /// Classifies one client as of `d`. The value decile is left 0: it is

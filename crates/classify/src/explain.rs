@@ -55,9 +55,13 @@ impl ExplanationLine {
 /// The explanation of one classification, kept in its compact stored form:
 ///
 /// ```text
-/// {"v":1,"f":[…every fact in `Fact::ALL` order…],"r":[…one rule reference per
-///  rule dimension, then the segment…],"x":{…inputs of the fixed definitions…}}
+/// {"v":2,"f":[…every fact in `Fact::ALL` order…],"r":[…one rule reference per
+///  rule dimension, then the segment…],"x":[…inputs of the fixed definitions,
+///  in `INPUTS` order…]}
 /// ```
+///
+/// (Version 1, written before, kept the definition inputs as an object by
+/// name: `"x":{"snapshot":…}`; both are read.)
 ///
 /// Facts are exact decimals as strings, enum values as strings, booleans, or
 /// null (absent). A rule reference is the index of the rule that held,
@@ -74,13 +78,31 @@ pub struct Explanation {
 pub(crate) struct ExplanationWriter {
     out: String,
     first: bool,
+    /// the next definition input's place in `INPUTS`
+    input: usize,
 }
+
+/// The inputs of the fixed definitions, in the order of the stored `x` array.
+const INPUTS: [&str; 12] = [
+    "snapshot",
+    "holdings_counted",
+    "credit_rows_excluded",
+    "assessed_at",
+    "questionnaire",
+    "channel",
+    "score",
+    "validity_months",
+    "expiry",
+    "days_to_expiry",
+    "material_change_at",
+    "product",
+];
 
 impl ExplanationWriter {
     pub(crate) fn new() -> ExplanationWriter {
-        let mut out = String::with_capacity(640);
-        out.push_str("{\"v\":1,\"f\":[");
-        ExplanationWriter { out, first: true }
+        let mut out = String::with_capacity(480);
+        out.push_str("{\"v\":2,\"f\":[");
+        ExplanationWriter { out, first: true, input: 0 }
     }
     fn sep(&mut self) {
         if !self.first {
@@ -90,13 +112,14 @@ impl ExplanationWriter {
     }
     /// One fact value, in `Fact::ALL` order.
     pub(crate) fn fact(&mut self, v: &crate::engine::Shown<'_>) {
-        use std::fmt::Write;
         self.sep();
         match v {
             crate::engine::Shown::Absent => self.out.push_str("null"),
             crate::engine::Shown::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             crate::engine::Shown::Num(n) => {
-                let _ = write!(self.out, "\"{n}\"");
+                self.out.push('"');
+                tierwise_domain::money::push_decimal(&mut self.out, n);
+                self.out.push('"');
             }
             crate::engine::Shown::Text(s) => push_str(&mut self.out, s),
         }
@@ -124,14 +147,17 @@ impl ExplanationWriter {
     }
     /// Ends the rule references and starts the definition inputs.
     pub(crate) fn inputs(&mut self) {
-        self.out.push_str("],\"x\":{");
+        self.out.push_str("],\"x\":[");
         self.first = true;
+        self.input = 0;
     }
+    /// The next definition input, in `INPUTS` order (`name` is checked in
+    /// debug builds).
     pub(crate) fn input(&mut self, name: &str, value: Option<&dyn std::fmt::Display>) {
         use std::fmt::Write;
+        debug_assert_eq!(INPUTS.get(self.input).copied(), Some(name), "definition inputs out of order");
+        self.input += 1;
         self.sep();
-        push_str(&mut self.out, name);
-        self.out.push(':');
         match value {
             Some(v) => {
                 let _ = write!(self.out, "\"{v}\"");
@@ -140,7 +166,7 @@ impl ExplanationWriter {
         }
     }
     pub(crate) fn finish(mut self) -> Explanation {
-        self.out.push_str("}}");
+        self.out.push_str("]}");
         Explanation { json: self.out }
     }
 }
@@ -174,12 +200,14 @@ impl Explanation {
     pub fn from_json(text: &str) -> Result<Explanation, serde_json::Error> {
         use serde::de::Error;
         let v: serde_json::Value = serde_json::from_str(text)?;
-        let ok = v.get("v").and_then(|x| x.as_u64()) == Some(1)
-            && v.get("f").is_some_and(|x| x.is_array())
-            && v.get("r").is_some_and(|x| x.is_array())
-            && v.get("x").is_some_and(|x| x.is_object());
+        let inputs_ok = match v.get("v").and_then(|x| x.as_u64()) {
+            Some(1) => v.get("x").is_some_and(|x| x.is_object()),
+            Some(2) => v.get("x").and_then(|x| x.as_array()).is_some_and(|x| x.len() == INPUTS.len()),
+            _ => false,
+        };
+        let ok = inputs_ok && v.get("f").is_some_and(|x| x.is_array()) && v.get("r").is_some_and(|x| x.is_array());
         if !ok {
-            return Err(serde_json::Error::custom("not a version-1 explanation"));
+            return Err(serde_json::Error::custom("not a version-1 or version-2 explanation"));
         }
         Ok(Explanation { json: text.to_string() })
     }
@@ -191,7 +219,15 @@ impl Explanation {
         let empty = Vec::new();
         let facts = v.get("f").and_then(|x| x.as_array()).unwrap_or(&empty);
         let refs = v.get("r").and_then(|x| x.as_array()).unwrap_or(&empty);
-        let x = v.get("x").and_then(|x| x.as_object());
+        // a definition input by name: v2 keeps them in `INPUTS` order, v1 by name
+        let x = v.get("x");
+        let input = |k: &str| -> Option<&serde_json::Value> {
+            match x? {
+                serde_json::Value::Array(a) => a.get(INPUTS.iter().position(|i| *i == k)?),
+                serde_json::Value::Object(m) => m.get(k),
+                _ => None,
+            }
+        };
         let show = |j: &serde_json::Value| -> Option<String> {
             match j {
                 serde_json::Value::Null => None,
@@ -201,7 +237,7 @@ impl Explanation {
         };
         let mut lines = Vec::new();
         for (dim, code, keys) in DEFINITIONS {
-            let inputs = keys.iter().map(|k| Input::new(*k, x.and_then(|m| m.get(*k)).and_then(show))).collect();
+            let inputs = keys.iter().map(|k| Input::new(*k, input(k).and_then(show))).collect();
             lines.push(ExplanationLine::def(dim, code, inputs));
         }
         // decided values of the rule dimensions, for inputs that read them

@@ -13,7 +13,7 @@ mod engine;
 mod explain;
 mod matrix;
 
-pub use book::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
+pub use book::{AssessmentRow, BookWindow, Catalog, ClientBook, HoldingRow, TxnRow};
 pub use decile::ntile_deciles;
 pub use engine::{AssessmentRef, AssessmentStatus, Classification, Engine};
 pub use explain::{render_explanation, rule_text, Explanation, ExplanationLine, Input, RuleRef};

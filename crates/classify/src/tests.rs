@@ -526,6 +526,48 @@ fn explanation_names_the_deciding_rule_and_its_inputs() {
     assert_eq!(back, c.explanation);
 }
 
+/// Explanations stored by earlier versions (v1: the definition inputs as an
+/// object by name) read back to the same lines as today's v2 (an array in a
+/// fixed order, without the names).
+#[test]
+fn an_explanation_stored_as_version_1_reads_as_version_2() {
+    let p = pack("cn-bank");
+    let c = person().hold("DEP", "600000", D).assess(RiskLevel::C3, "2025-02-12T14:20:56").bank(D);
+    let v2: serde_json::Value = serde_json::from_str(c.explanation.as_json()).unwrap();
+    assert_eq!(v2["v"], 2);
+    let x = v2["x"].as_array().unwrap().clone();
+    assert_eq!(x.len(), 12);
+    let names = [
+        "snapshot",
+        "holdings_counted",
+        "credit_rows_excluded",
+        "assessed_at",
+        "questionnaire",
+        "channel",
+        "score",
+        "validity_months",
+        "expiry",
+        "days_to_expiry",
+        "material_change_at",
+        "product",
+    ];
+    let mut v1 = v2.clone();
+    v1["v"] = 1.into();
+    v1["x"] = serde_json::Value::Object(names.iter().map(|n| n.to_string()).zip(x).collect());
+    let old = Explanation::from_json(&v1.to_string()).unwrap();
+    assert_eq!(old.lines(&p), c.explanation.lines(&p));
+    let status = c.explanation.line(&p, "assessment_status").unwrap();
+    let expiry = status.inputs.iter().find(|i| i.name == "expiry").unwrap();
+    assert_eq!(expiry.value.as_deref(), Some("2026-02-12"));
+    // neither version's shape is taken for the other
+    let mut wrong = v2.clone();
+    wrong["v"] = 1.into();
+    assert!(Explanation::from_json(&wrong.to_string()).is_err());
+    let mut short = v2;
+    short["x"] = serde_json::json!(["2025-06-30"]);
+    assert!(Explanation::from_json(&short.to_string()).is_err());
+}
+
 #[test]
 fn questionnaire_validity_overrides_the_pack() {
     let p = pack("cn-bank");

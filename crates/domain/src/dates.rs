@@ -69,15 +69,74 @@ pub fn parse_timestamp(s: &str, tz: chrono_tz::Tz) -> Result<LocalDateTime, Pars
     )))
 }
 
-/// Formats a local timestamp the way it is stored and exported.
+/// Formats a local timestamp the way it is stored and exported:
+/// `YYYY-MM-DDTHH:MM:SS` and the fraction, if any, in 3, 6 or 9 digits —
+/// chrono's `%Y-%m-%dT%H:%M:%S%.f`, written by hand because an import
+/// formats millions of them (chrono's format strings were ~5 % of it).
 pub fn format_timestamp(t: &LocalDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+    use chrono::Timelike;
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // years beyond four digits and leap seconds: chrono's own rules
+        return t.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+    }
+    let mut b = [0u8; 29];
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    let len = if nanos == 0 {
+        19
+    } else if nanos % 1_000_000 == 0 {
+        put(20, nanos / 1_000_000, 3);
+        23
+    } else if nanos % 1_000 == 0 {
+        put(20, nanos / 1_000, 6);
+        26
+    } else {
+        put(20, nanos, 9);
+        29
+    };
+    for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.')] {
+        b[at] = c;
+    }
+    // ASCII digits and separators only
+    String::from_utf8_lossy(&b[..len]).into_owned()
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// The hand-written format is chrono's `%Y-%m-%dT%H:%M:%S%.f`, digit for
+    /// digit: every fraction width, midnight, the ends of the year range.
+    #[test]
+    fn format_timestamp_is_chronos_format() {
+        let days = ["0000-01-01", "0999-12-31", "1970-01-01", "2024-02-29", "2025-06-30", "9999-12-31"];
+        let nanos = [0, 1, 999, 1_000, 5_000, 999_999, 1_000_000, 120_000_000, 999_000_000, 123_456_789, 999_999_999];
+        for day in days {
+            for (h, m, sec) in [(0, 0, 0), (9, 5, 7), (23, 59, 59)] {
+                for n in nanos {
+                    let t = d(day).and_hms_nano_opt(h, m, sec, n).unwrap();
+                    assert_eq!(format_timestamp(&t), t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), "{t:?}");
+                }
+            }
+        }
+        let leap = d("2016-12-31").and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
+        assert_eq!(format_timestamp(&leap), leap.format("%Y-%m-%dT%H:%M:%S%.f").to_string());
+        let far = NaiveDate::from_ymd_opt(12345, 1, 2).unwrap().and_hms_opt(3, 4, 5).unwrap();
+        assert_eq!(format_timestamp(&far), far.format("%Y-%m-%dT%H:%M:%S%.f").to_string());
+    }
 
     fn d(s: &str) -> LocalDate {
         parse_date(s).unwrap()

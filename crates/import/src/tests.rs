@@ -160,6 +160,7 @@ impl Store for FakeStore {
         &self,
         _: &Catalog,
         _: usize,
+        _: Option<tierwise_classify::BookWindow>,
         _: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         not_in_test()
@@ -186,6 +187,7 @@ impl Store for FakeStore {
         _: &Catalog,
         _: usize,
         _: &tierwise_store::Partition,
+        _: Option<tierwise_classify::BookWindow>,
         _: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         not_in_test()

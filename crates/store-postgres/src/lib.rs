@@ -24,7 +24,7 @@ use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use tierwise_classify::{Catalog, Classification, ClientBook};
+use tierwise_classify::{BookWindow, Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client as BookClient, Holding, Interaction, Product, Transaction as Txn};
 use tierwise_store::{
     audit_hash, BookCounts, CheckRecord, IdKind, ImportSink, OpenRun, Partition, RunInfo, RunWriter, ScannedClient,
@@ -777,9 +777,10 @@ impl Store for PostgresStore {
         &self,
         catalog: &Catalog,
         chunk: usize,
+        window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        scan::scan_books(&mut *self.connect()?, catalog, chunk, None, f)
+        scan::scan_books(&mut *self.connect()?, catalog, chunk, None, window, f)
     }
 
     fn begin_run(
@@ -962,9 +963,10 @@ impl Store for PostgresStore {
         catalog: &Catalog,
         chunk: usize,
         partition: &Partition,
+        window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        scan::scan_books(&mut *self.connect()?, catalog, chunk, Some(partition), f)
+        scan::scan_books(&mut *self.connect()?, catalog, chunk, Some(partition), window, f)
     }
 
     fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)> {

@@ -8,7 +8,7 @@ use crate::db;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, Portal, Row, Transaction};
-use tierwise_classify::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
+use tierwise_classify::{AssessmentRow, BookWindow, Catalog, ClientBook, HoldingRow, TxnRow};
 use tierwise_domain::*;
 use tierwise_store::{Partition, ScannedClient, StoreResult, StoredClassification};
 
@@ -164,12 +164,14 @@ fn range_clause<'p>(part: Option<&'p Partition>, first: usize, prefix: &str) -> 
     (sql, params)
 }
 
-/// Streams the book (or one partition's range of it) in client-id order.
+/// Streams the book (or one partition's range of it) in client-id order;
+/// with a window, only its holdings and transactions.
 pub(crate) fn scan_books(
     c: &mut Client,
     catalog: &Catalog,
     chunk: usize,
     part: Option<&Partition>,
+    window: Option<BookWindow>,
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let chunk = chunk.max(1);
@@ -191,10 +193,32 @@ pub(crate) fn scan_books(
     // every id column is COLLATE "C": byte-wise order, the primary keys' order
     let mut clients =
         Fetcher::open(&mut tx, &format!("SELECT {} FROM clients{w} ORDER BY client_id", codec::CLIENT_COLS), &wp)?;
-    let mut hc = Cursor::open(&mut tx, &format!("{HOLDING_SQL}{w} ORDER BY client_id, as_of, product_id"), &wp, |r| {
-        holding(r, catalog)
-    })?;
-    let mut tc = Cursor::open(&mut tx, &format!("{TXN_SQL}{w} ORDER BY client_id, txn_id"), &wp, |r| txn(r, catalog))?;
+    // the window's conditions after the range's, numbered after its parameters
+    let bounds = window.map(|w| {
+        let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        (w.as_of, midnight(w.transactions_from), midnight(w.next_day()))
+    });
+    let n = wp.len();
+    let (in_holdings, in_txns) = match bounds {
+        None => (w.clone(), w.clone()),
+        Some(_) => {
+            let word = if w.is_empty() { " WHERE" } else { " AND" };
+            (format!("{w}{word} as_of <= ${}", n + 1), format!("{w}{word} ts >= ${} AND ts < ${}", n + 1, n + 2))
+        }
+    };
+    let (mut hp, mut tp) = (wp.clone(), wp.clone());
+    if let Some((as_of, from, next)) = &bounds {
+        hp.push(as_of);
+        tp.extend([from as &(dyn ToSql + Sync), next]);
+    }
+    let mut hc = Cursor::open(
+        &mut tx,
+        &format!("{HOLDING_SQL}{in_holdings} ORDER BY client_id, as_of, product_id"),
+        &hp,
+        |r| holding(r, catalog),
+    )?;
+    let mut tc =
+        Cursor::open(&mut tx, &format!("{TXN_SQL}{in_txns} ORDER BY client_id, txn_id"), &tp, |r| txn(r, catalog))?;
     let mut ac =
         Cursor::open(&mut tx, &format!("{ASSESSMENT_SQL}{w} ORDER BY client_id, assessed_at"), &wp, assessment)?;
     let mut pc = Cursor::open(

@@ -260,7 +260,7 @@ fn ids_stream_in_byte_order_like_sqlite() {
     .unwrap();
     let cat = Catalog::new(s.products().unwrap());
     let mut seen = Vec::new();
-    s.scan_books(&cat, 3, &mut |chunk| {
+    s.scan_books(&cat, 3, None, &mut |chunk| {
         seen.extend(chunk.into_iter().map(|c| c.book.client.client_id));
         Ok(())
     })
@@ -324,7 +324,7 @@ fn the_scan_streams_past_many_fetches_in_one_snapshot() {
     .unwrap();
     let cat = Catalog::new(s.products().unwrap());
     let (mut seen, mut rows, mut chunks) = (Vec::new(), 0, 0);
-    s.scan_books(&cat, 1000, &mut |chunk| {
+    s.scan_books(&cat, 1000, None, &mut |chunk| {
         if chunks == 0 {
             // written while the scan runs: not in its snapshot
             s.import(&mut |sink| {

@@ -253,6 +253,7 @@ pub(crate) fn multi_insert(head: &str, columns: usize, rows: usize) -> String {
 pub(crate) const CLASSIFICATION_HEAD: &str = "INSERT INTO classifications (run_id, client_id, aum, asset_tier, risk_level, risk_lowest, assessment_status, risk_preference, goal, experience, lifecycle, depth, investor_category, qualified_investor, private_fund_qualified, churn_risk, value, behaviour_risk, segment, prev_asset_tier, prev_segment)";
 pub(crate) const CLASSIFICATION_COLUMNS: usize = 21;
 pub(crate) const EXPLANATION_HEAD: &str = "INSERT INTO explanations (run_id, client_id, explanation)";
+pub(crate) const DECILE_HEAD: &str = "INSERT INTO value_deciles (run_id, client_id, value_decile)";
 
 /// The values of one result row, in `CLASSIFICATION_HEAD` order.
 pub(crate) fn classification_values<'a>(
@@ -262,6 +263,7 @@ pub(crate) fn classification_values<'a>(
     out: &mut Vec<rusqlite::types::ToSqlOutput<'a>>,
 ) {
     use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    use tierwise_domain::money::decimal_text;
     let text = |s: &'a str| ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()));
     let int = |i: i64| ToSqlOutput::Owned(Value::Integer(i));
     let opt = |s: Option<&'a str>| match s {
@@ -270,7 +272,7 @@ pub(crate) fn classification_values<'a>(
     };
     out.push(int(run_id));
     out.push(text(&c.client_id));
-    out.push(ToSqlOutput::Owned(Value::Text(c.aum.to_string())));
+    out.push(ToSqlOutput::Owned(Value::Text(decimal_text(&c.aum))));
     out.push(text(&c.asset_tier));
     out.push(text(c.risk_level.map(|l| l.as_str()).unwrap_or("")));
     out.push(int(i64::from(c.risk_lowest)));
@@ -284,7 +286,7 @@ pub(crate) fn classification_values<'a>(
     out.push(int(i64::from(c.qualified_investor)));
     out.push(int(i64::from(c.private_fund_qualified)));
     out.push(text(&c.churn_risk));
-    out.push(ToSqlOutput::Owned(Value::Text(c.value.to_string())));
+    out.push(ToSqlOutput::Owned(Value::Text(decimal_text(&c.value))));
     out.push(text(c.behaviour_risk.map(|r| r.as_str()).unwrap_or("")));
     out.push(text(&c.segment));
     out.push(opt(prev.map(|p| p.0.as_str())));

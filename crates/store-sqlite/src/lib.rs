@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use tierwise_classify::{Catalog, Classification, ClientBook};
+use tierwise_classify::{BookWindow, Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
 use tierwise_store::{
     BookCounts, CheckRecord, IdKind, ImportSink, OpenRun, Partition, RunInfo, RunWriter, ScannedClient, Store,
@@ -284,7 +284,7 @@ impl ImportSink for Sink<'_> {
                 values.push(ToSqlOutput::Borrowed(ValueRef::Text(r.client_id.as_bytes())));
                 values.push(ToSqlOutput::Owned(Value::Text(r.as_of.to_string())));
                 values.push(ToSqlOutput::Borrowed(ValueRef::Text(r.product_id.as_bytes())));
-                values.push(ToSqlOutput::Owned(Value::Text(r.market_value.to_string())));
+                values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::money::decimal_text(&r.market_value))));
             }
             let sql =
                 format!("{} {}", codec::multi_insert(codec::HOLDING_HEAD, 4, batch.len()), codec::HOLDING_CONFLICT);
@@ -317,7 +317,7 @@ impl ImportSink for Sink<'_> {
                 values.push(opt(&r.product_id));
                 values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::dates::format_timestamp(&r.ts))));
                 values.push(text(r.kind.as_str()));
-                values.push(ToSqlOutput::Owned(Value::Text(r.amount.to_string())));
+                values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::money::decimal_text(&r.amount))));
                 values.push(opt(&r.channel));
             }
             let sql = format!("{} {}", codec::multi_insert(codec::TXN_HEAD, 7, batch.len()), codec::TXN_CONFLICT);
@@ -457,13 +457,7 @@ impl RunWriter for SqliteRunWriter {
             }
             let mut sorted: Vec<&(String, u8)> = deciles.iter().collect();
             sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let mut st = self
-                .c
-                .prepare_cached("INSERT INTO value_deciles (run_id, client_id, value_decile) VALUES (?1, ?2, ?3)")
-                .map_err(db)?;
-            for (id, d) in sorted {
-                st.execute(params![self.run_id, id, d]).map_err(db)?;
-            }
+            insert_deciles(&self.c, self.run_id, &sorted)?;
             let finished = now();
             self.c
                 .execute(
@@ -498,6 +492,23 @@ impl RunWriter for SqliteRunWriter {
         }
         res
     }
+}
+
+/// A run's deciles, in client-id order, `RUN_BATCH` rows per statement.
+fn insert_deciles(c: &Connection, run_id: i64, sorted: &[&(String, u8)]) -> StoreResult<()> {
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * 3);
+    for batch in sorted.chunks(codec::RUN_BATCH) {
+        values.clear();
+        for (id, d) in batch {
+            values.push(ToSqlOutput::Owned(Value::Integer(run_id)));
+            values.push(ToSqlOutput::Borrowed(ValueRef::Text(id.as_bytes())));
+            values.push(ToSqlOutput::Owned(Value::Integer(i64::from(*d))));
+        }
+        let sql = codec::multi_insert(codec::DECILE_HEAD, 3, batch.len());
+        c.prepare_cached(&sql).and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter()))).map_err(db)?;
+    }
+    Ok(())
 }
 
 impl Drop for SqliteRunWriter {
@@ -632,12 +643,13 @@ impl Store for SqliteStore {
         &self,
         catalog: &Catalog,
         chunk: usize,
+        window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
         let ranges = scan::split(&*self.connect()?, parts)?;
         if ranges.len() == 1 {
-            return scan::scan_books(&*self.connect()?, catalog, chunk, &ranges[0], scan::Previous::Latest, f);
+            return scan::scan_books(&*self.connect()?, catalog, chunk, &ranges[0], scan::Previous::Latest, window, f);
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScannedClient>>(2 * ranges.len());
         std::thread::scope(|s| {
@@ -646,7 +658,7 @@ impl Store for SqliteStore {
                 let tx = tx.clone();
                 readers.push(s.spawn(move || -> StoreResult<()> {
                     let c = self.connect()?;
-                    scan::scan_books(&c, catalog, chunk, range, scan::Previous::Latest, &mut |batch| {
+                    scan::scan_books(&c, catalog, chunk, range, scan::Previous::Latest, window, &mut |batch| {
                         tx.send(batch).map_err(|_| StoreError::Aborted("the scan was stopped".into()))
                     })
                 }));
@@ -839,11 +851,12 @@ impl Store for SqliteStore {
         catalog: &Catalog,
         chunk: usize,
         partition: &Partition,
+        window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let range = scan::IdRange { lo: partition.lower_id.clone(), hi: partition.upper_id.clone() };
         let prev = scan::Previous::Run(partition.previous_run);
-        scan::scan_books(&*self.connect()?, catalog, chunk, &range, prev, f)
+        scan::scan_books(&*self.connect()?, catalog, chunk, &range, prev, window, f)
     }
 
     fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)> {

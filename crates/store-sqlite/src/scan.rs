@@ -5,7 +5,7 @@
 use crate::codec::{self, corrupt, date, dec, en, opt_en, ts};
 use crate::db;
 use rusqlite::{Connection, Row, Rows};
-use tierwise_classify::{AssessmentRow, Catalog, ClientBook, HoldingRow, TxnRow};
+use tierwise_classify::{AssessmentRow, BookWindow, Catalog, ClientBook, HoldingRow, TxnRow};
 use tierwise_domain::*;
 use tierwise_store::{ScannedClient, StoreError, StoreResult, StoredClassification};
 
@@ -161,13 +161,16 @@ pub(crate) enum Previous {
     Run(Option<i64>),
 }
 
-/// Streams the clients of one id range in id order, in chunks.
+/// Streams the clients of one id range in id order, in chunks: with a
+/// window, only its holdings (`as_of <= ?4`) and transactions (`?5 <= ts <
+/// ?6`; stored timestamps are local ISO text, which orders as time).
 pub(crate) fn scan_books(
     c: &Connection,
     catalog: &Catalog,
     chunk: usize,
     range: &IdRange,
     previous: Previous,
+    window: Option<BookWindow>,
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     c.execute_batch("BEGIN DEFERRED").map_err(db)?;
@@ -183,15 +186,26 @@ pub(crate) fn scan_books(
         let mut cl = c
             .prepare(&format!("SELECT {} FROM clients{w} ORDER BY client_id", codec::CLIENT_COLS_FOR_BATCH))
             .map_err(db)?;
-        let mut ho = c.prepare(&format!("{HOLDING_SQL}{w} ORDER BY client_id")).map_err(db)?;
-        let mut tx = c.prepare(&format!("{TXN_SQL}{w} ORDER BY client_id")).map_err(db)?;
+        // the window's conditions, after the range's
+        let cond = |extra: &str| match (window, w.is_empty()) {
+            (None, _) => w.clone(),
+            (Some(_), true) => format!(" WHERE {extra}"),
+            (Some(_), false) => format!("{w} AND {extra}"),
+        };
+        let (in_holdings, in_txns) = (cond("as_of <= ?4"), cond("ts >= ?5 AND ts < ?6"));
+        let mut ho = c.prepare(&format!("{HOLDING_SQL}{in_holdings} ORDER BY client_id")).map_err(db)?;
+        let mut tx = c.prepare(&format!("{TXN_SQL}{in_txns} ORDER BY client_id")).map_err(db)?;
         let mut asx = c.prepare(&format!("{ASSESSMENT_SQL}{w} ORDER BY client_id, assessed_at")).map_err(db)?;
         let mut pv = c
             .prepare(&format!(
                 "SELECT client_id, asset_tier, segment FROM classifications WHERE run_id = ?3{and} ORDER BY client_id"
             ))
             .map_err(db)?;
-        let params = range.params();
+        let mut params = range.params();
+        let bounds = window.map(|w| (w.as_of.to_string(), w.transactions_from.to_string(), w.next_day().to_string()));
+        if let Some((as_of, from, next)) = &bounds {
+            params.extend([("?4", as_of.as_str()), ("?5", from.as_str()), ("?6", next.as_str())]);
+        }
         let bind = |st: &mut rusqlite::Statement| -> StoreResult<()> {
             for (name, v) in &params {
                 if let Some(i) = st.parameter_index(name).map_err(db)? {

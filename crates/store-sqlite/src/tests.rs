@@ -161,7 +161,7 @@ fn a_large_book_is_read_in_parallel_ranges_each_client_once() {
     let cat = tierwise_classify::Catalog::new(Vec::new());
     let mut seen = Vec::new();
     let mut chunks = 0;
-    s.scan_books(&cat, 1000, &mut |chunk| {
+    s.scan_books(&cat, 1000, None, &mut |chunk| {
         chunks += 1;
         let got: Vec<String> = chunk.iter().map(|c| c.book.client.client_id.clone()).collect();
         let mut sorted = got.clone();

@@ -121,7 +121,7 @@ pub fn scan_streams_clients_in_id_order_with_their_rows(s: &dyn Store) {
     seed(s);
     let cat = tierwise_classify::Catalog::new(s.products().unwrap());
     let mut seen = Vec::new();
-    s.scan_books(&cat, 2, &mut |chunk| {
+    s.scan_books(&cat, 2, None, &mut |chunk| {
         for c in chunk {
             seen.push((c.book.client.client_id.clone(), c.book.holdings.len()));
         }
@@ -129,6 +129,76 @@ pub fn scan_streams_clients_in_id_order_with_their_rows(s: &dyn Store) {
     })
     .unwrap();
     assert_eq!(seen, vec![("C1".into(), 1), ("C2".into(), 0), ("C3".into(), 1)]);
+}
+
+/// A windowed scan delivers the holdings dated up to D and the transactions
+/// of the window's days (both ends included, whatever the time of day),
+/// nothing else; without a window, everything.
+pub fn a_windowed_scan_delivers_only_what_counts_as_of_d(s: &dyn Store) {
+    seed(s);
+    let at = |t: &str| parse_timestamp(t, chrono_tz::Asia::Shanghai).unwrap();
+    let txn = |id: &str, client: &str, ts: &str| Transaction {
+        txn_id: id.into(),
+        client_id: client.into(),
+        product_id: None,
+        ts: at(ts),
+        kind: TxnKind::Deposit,
+        amount: Decimal::ONE,
+        channel: None,
+    };
+    let holding = |client: &str, as_of: &str| Holding {
+        client_id: client.into(),
+        product_id: "P1".into(),
+        market_value: Decimal::TEN,
+        as_of: parse_date(as_of).unwrap(),
+    };
+    s.import(&mut |sink| {
+        sink.put_holdings(&[holding("C1", "2025-07-01"), holding("C3", "2024-12-31")])?;
+        sink.put_transactions(&[
+            txn("T1", "C1", "2024-07-01T00:00:00"),     // the window's first day: in
+            txn("T2", "C1", "2024-06-30T23:59:59.999"), // the day before: out
+            txn("T3", "C1", "2025-06-30T23:59:59.5"),   // D itself, its last instant: in
+            txn("T4", "C1", "2025-07-01T00:00:00"),     // after D: out
+            txn("T5", "C3", "2025-01-15T09:30:00"),     // in
+            txn("T6", "C2", "2019-01-01T09:30:00"),     // out
+        ])?;
+        Ok(true)
+    })
+    .unwrap();
+    let cat = tierwise_classify::Catalog::new(s.products().unwrap());
+    let window = tierwise_classify::BookWindow {
+        as_of: parse_date("2025-06-30").unwrap(),
+        transactions_from: parse_date("2024-07-01").unwrap(),
+    };
+    let scan = |window: Option<tierwise_classify::BookWindow>| {
+        let mut seen = Vec::new();
+        s.scan_books(&cat, 2, window, &mut |chunk| {
+            for c in chunk {
+                let mut dates: Vec<String> = c.book.holdings.iter().map(|h| h.as_of.to_string()).collect();
+                dates.sort();
+                let mut times: Vec<String> = c.book.transactions.iter().map(|t| t.ts.to_string()).collect();
+                times.sort();
+                seen.push((c.book.client.client_id.clone(), dates, times));
+            }
+            Ok(())
+        })
+        .unwrap();
+        seen.sort();
+        seen
+    };
+    let strings = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        scan(Some(window)),
+        vec![
+            ("C1".into(), strings(&["2025-06-30"]), strings(&["2024-07-01 00:00:00", "2025-06-30 23:59:59.500"])),
+            ("C2".into(), vec![], vec![]),
+            ("C3".into(), strings(&["2024-12-31", "2025-06-30"]), strings(&["2025-01-15 09:30:00"])),
+        ]
+    );
+    let all = scan(None);
+    assert_eq!(all[0].1.len(), 2, "without a window, C1's holdings after D too");
+    assert_eq!(all[0].2.len(), 4, "and every transaction");
+    assert_eq!(all[1].2.len(), 1);
 }
 
 /// A run dropped before `finish` leaves nothing; a finished one is history.
@@ -140,7 +210,7 @@ pub fn an_unfinished_run_leaves_nothing_and_a_finished_one_is_history(s: &dyn St
     let as_of = parse_date("2025-06-30").unwrap();
     let classify_all = |s: &dyn Store| {
         let mut out = Vec::new();
-        s.scan_books(&cat, 10, &mut |chunk| {
+        s.scan_books(&cat, 10, Some(engine.window(as_of)), &mut |chunk| {
             for c in chunk {
                 out.push((engine.classify(&c.book, &cat, as_of), c.previous));
             }
@@ -187,7 +257,7 @@ fn ordinary_run(
     let engine = tierwise_classify::Engine::new(pack, Default::default());
     let mut w = s.begin_run(as_of, &pack.id, &pack.version, &pack.source_text).unwrap();
     let mut values = Vec::new();
-    s.scan_books(cat, 4, &mut |chunk| {
+    s.scan_books(cat, 4, Some(engine.window(as_of)), &mut |chunk| {
         let rows: Vec<_> = chunk.into_iter().map(|c| (engine.classify(&c.book, cat, as_of), c.previous)).collect();
         values.extend(rows.iter().map(|(c, _)| (c.client_id.clone(), c.value)));
         w.write(&rows)
@@ -209,7 +279,7 @@ fn write_partition<'s>(
     let engine = tierwise_classify::Engine::new(pack, Default::default());
     let (p, mut w) = s.begin_partition(as_of, &pack.id, &pack.version, &pack.source_text, part, 3).unwrap();
     let mut n = 0;
-    s.scan_partition(cat, 4, &p, &mut |chunk| {
+    s.scan_partition(cat, 4, &p, Some(engine.window(as_of)), &mut |chunk| {
         let rows: Vec<_> = chunk.into_iter().map(|c| (engine.classify(&c.book, cat, as_of), c.previous)).collect();
         n += rows.len() as i64;
         w.write(&rows)
@@ -344,6 +414,7 @@ pub fn run_all<S: Store>(fresh: &mut dyn FnMut() -> S) {
     import_commits_on_true_and_rolls_back_on_false(&fresh());
     reimport_updates_by_key(&fresh());
     scan_streams_clients_in_id_order_with_their_rows(&fresh());
+    a_windowed_scan_delivers_only_what_counts_as_of_d(&fresh());
     an_unfinished_run_leaves_nothing_and_a_finished_one_is_history(&fresh());
     a_partitioned_run_is_invisible_until_finished_and_equals_an_ordinary_one(&fresh());
 }

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
-use tierwise_classify::{Catalog, Classification, ClientBook};
+use tierwise_classify::{BookWindow, Catalog, Classification, ClientBook};
 use tierwise_domain::{Advisor, Assessment, Client, Holding, Interaction, Product, Transaction};
 
 /// A storage failure, with its cause kept.
@@ -190,11 +190,14 @@ pub trait Store: Send + Sync {
 
     /// Streams every client exactly once, in chunks of about `chunk` clients;
     /// each chunk is in id order, but a backend may read id ranges in
-    /// parallel and deliver their chunks interleaved.
+    /// parallel and deliver their chunks interleaved. With a `window`, each
+    /// book holds only the holdings and transactions inside it (every
+    /// assessment still); without one, everything.
     fn scan_books(
         &self,
         catalog: &Catalog,
         chunk: usize,
+        window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()>;
 
@@ -229,6 +232,7 @@ pub trait Store: Send + Sync {
         catalog: &Catalog,
         chunk: usize,
         partition: &Partition,
+        window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()>;
     /// The finishing step of the open partitioned run, in one transaction:

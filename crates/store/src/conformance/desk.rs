@@ -156,7 +156,7 @@ pub(crate) fn classify_and_store(s: &dyn Store) -> Run {
     let cat = Catalog::new(s.products().unwrap());
     let engine = Engine::new(&pack, Default::default());
     let mut rows = Vec::new();
-    s.scan_books(&cat, 7, &mut |chunk| {
+    s.scan_books(&cat, 7, None, &mut |chunk| {
         for c in chunk {
             rows.push((engine.classify(&c.book, &cat, as_of()), c.previous));
         }
