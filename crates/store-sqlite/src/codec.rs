@@ -60,13 +60,6 @@ pub(crate) fn opt_en<T>(parse: fn(&str) -> Result<T, ParseError>, s: Option<Stri
     s.map(|v| en(parse, &v)).transpose()
 }
 
-fn ds(d: &Option<NaiveDate>) -> Option<String> {
-    d.map(|x| x.to_string())
-}
-fn ms(m: &Option<Decimal>) -> Option<String> {
-    m.map(|x| x.to_string())
-}
-
 pub(crate) const UPSERT_ADVISOR: &str =
     "INSERT INTO advisors (advisor_id, name, title, experience_years, capacity, branch_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -133,9 +126,9 @@ pub(crate) const CLIENT_COLS: &str = "client_id, kind, name, gender, birth_date,
 /// household_id): PII and free text stay in the database, unread.
 pub(crate) const CLIENT_COLS_FOR_BATCH: &str = "client_id, kind, NULL, NULL, birth_date, NULL, NULL, NULL, NULL, NULL, branch_id, advisor_id, NULL, NULL, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
 
-pub(crate) const UPSERT_CLIENT: &str = "INSERT INTO clients (client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
-    ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, gender = excluded.gender,
+pub(crate) const CLIENT_HEAD: &str = "INSERT INTO clients (client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at)";
+pub(crate) const CLIENT_COLUMNS: usize = 23;
+pub(crate) const CLIENT_CONFLICT: &str = "ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, name = excluded.name, gender = excluded.gender,
     birth_date = excluded.birth_date, id_number = excluded.id_number, phone = excluded.phone, email = excluded.email,
     occupation = excluded.occupation, city = excluded.city, branch_id = excluded.branch_id, advisor_id = excluded.advisor_id,
     onboarded_at = excluded.onboarded_at, household_id = excluded.household_id, annual_income = excluded.annual_income,
@@ -144,32 +137,51 @@ pub(crate) const UPSERT_CLIENT: &str = "INSERT INTO clients (client_id, kind, na
     experience_years = excluded.experience_years, payroll_employer_id = excluded.payroll_employer_id,
     professional_status = excluded.professional_status, material_change_at = excluded.material_change_at";
 
-pub(crate) fn client_params(r: &Client) -> Vec<Box<dyn ToSql>> {
-    vec![
-        Box::new(r.client_id.clone()),
-        Box::new(r.kind().as_str()),
-        Box::new(r.name.clone()),
-        Box::new(r.gender.map(|g| g.as_str())),
-        Box::new(ds(&r.birth_date)),
-        Box::new(r.id_number.clone()),
-        Box::new(r.phone.clone()),
-        Box::new(r.email.clone()),
-        Box::new(r.occupation.clone()),
-        Box::new(r.city.clone()),
-        Box::new(r.branch_id.clone()),
-        Box::new(r.advisor_id.clone()),
-        Box::new(ds(&r.onboarded_at)),
-        Box::new(r.household_id.clone()),
-        Box::new(ms(&r.annual_income)),
-        Box::new(ms(&r.declared_financial_assets)),
-        Box::new(ms(&r.declared_liabilities)),
-        Box::new(ms(&r.net_assets)),
-        Box::new(r.licensed_financial_institution),
-        Box::new(r.experience_years),
-        Box::new(r.payroll_employer_id.clone()),
-        Box::new(r.professional_status().as_str()),
-        Box::new(ds(&r.material_change_at)),
-    ]
+/// A bound value: text borrowed from the row, anything else owned.
+pub(crate) type Bound<'a> = rusqlite::types::ToSqlOutput<'a>;
+
+pub(crate) fn bound_text(s: &str) -> Bound<'_> {
+    Bound::Borrowed(rusqlite::types::ValueRef::Text(s.as_bytes()))
+}
+pub(crate) fn bound_opt_text(s: Option<&str>) -> Bound<'_> {
+    s.map_or(Bound::Owned(rusqlite::types::Value::Null), bound_text)
+}
+pub(crate) fn bound_owned(s: Option<String>) -> Bound<'static> {
+    Bound::Owned(s.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text))
+}
+pub(crate) fn bound_int(i: Option<i64>) -> Bound<'static> {
+    Bound::Owned(i.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Integer))
+}
+
+/// The values of one client, in `CLIENT_HEAD` order.
+pub(crate) fn client_values<'a>(r: &'a Client, out: &mut Vec<Bound<'a>>) {
+    let money = |m: &Option<Decimal>| bound_owned(m.as_ref().map(money::decimal_text));
+    let day = |d: &Option<NaiveDate>| bound_owned(d.map(|x| x.to_string()));
+    out.extend([
+        bound_text(&r.client_id),
+        bound_text(r.kind().as_str()),
+        bound_opt_text(r.name.as_deref()),
+        bound_opt_text(r.gender.map(|g| g.as_str())),
+        day(&r.birth_date),
+        bound_opt_text(r.id_number.as_deref()),
+        bound_opt_text(r.phone.as_deref()),
+        bound_opt_text(r.email.as_deref()),
+        bound_opt_text(r.occupation.as_deref()),
+        bound_opt_text(r.city.as_deref()),
+        bound_opt_text(r.branch_id.as_deref()),
+        bound_opt_text(r.advisor_id.as_deref()),
+        day(&r.onboarded_at),
+        bound_opt_text(r.household_id.as_deref()),
+        money(&r.annual_income),
+        money(&r.declared_financial_assets),
+        money(&r.declared_liabilities),
+        money(&r.net_assets),
+        bound_int(r.licensed_financial_institution.map(i64::from)),
+        bound_int(r.experience_years.map(i64::from)),
+        bound_opt_text(r.payroll_employer_id.as_deref()),
+        bound_text(r.professional_status().as_str()),
+        day(&r.material_change_at),
+    ]);
 }
 
 /// Reads a client from columns starting at `o` in `CLIENT_COLS` order.
@@ -215,30 +227,45 @@ pub(crate) const TXN_HEAD: &str = "INSERT INTO transactions (client_id, txn_id, 
 pub(crate) const TXN_CONFLICT: &str = "ON CONFLICT (txn_id) DO UPDATE SET client_id = excluded.client_id, product_id = excluded.product_id, ts = excluded.ts,
     kind = excluded.kind, amount = excluded.amount, channel = excluded.channel";
 
-pub(crate) const UPSERT_ASSESSMENT: &str = "INSERT INTO assessments (client_id, assessed_at, questionnaire_id, channel, answers, score, risk_level, lowest, horizon_months, varieties, goal)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-    ON CONFLICT (client_id, assessed_at) DO UPDATE SET questionnaire_id = excluded.questionnaire_id, channel = excluded.channel,
+pub(crate) const ASSESSMENT_HEAD: &str = "INSERT INTO assessments (client_id, assessed_at, questionnaire_id, channel, answers, score, risk_level, lowest, horizon_months, varieties, goal)";
+pub(crate) const ASSESSMENT_COLUMNS: usize = 11;
+pub(crate) const ASSESSMENT_CONFLICT: &str = "ON CONFLICT (client_id, assessed_at) DO UPDATE SET questionnaire_id = excluded.questionnaire_id, channel = excluded.channel,
     answers = excluded.answers, score = excluded.score, risk_level = excluded.risk_level, lowest = excluded.lowest,
     horizon_months = excluded.horizon_months, varieties = excluded.varieties, goal = excluded.goal";
 
-pub(crate) fn assessment_params(r: &Assessment) -> Vec<Box<dyn ToSql>> {
-    vec![
-        Box::new(r.client_id.clone()),
-        Box::new(dates::format_timestamp(&r.assessed_at)),
-        Box::new(r.questionnaire_id.clone()),
-        Box::new(r.channel.as_str()),
-        Box::new(r.answers.clone()),
-        Box::new(r.result.score),
-        Box::new(r.result.level.as_str()),
-        Box::new(r.result.lowest),
-        Box::new(r.result.horizon_months),
-        Box::new(r.result.varieties.as_ref().map(|v| format_varieties(v))),
-        Box::new(r.result.goal.map(|g| g.as_str())),
-    ]
+/// The values of one assessment, in `ASSESSMENT_HEAD` order.
+pub(crate) fn assessment_values<'a>(r: &'a Assessment, out: &mut Vec<Bound<'a>>) {
+    out.extend([
+        bound_text(&r.client_id),
+        bound_owned(Some(dates::format_timestamp(&r.assessed_at))),
+        bound_text(&r.questionnaire_id),
+        bound_text(r.channel.as_str()),
+        bound_opt_text(r.answers.as_deref()),
+        bound_int(r.result.score.map(i64::from)),
+        bound_text(r.result.level.as_str()),
+        bound_int(Some(i64::from(r.result.lowest))),
+        bound_int(r.result.horizon_months.map(i64::from)),
+        bound_owned(r.result.varieties.as_ref().map(|v| format_varieties(v))),
+        bound_opt_text(r.result.goal.map(|g| g.as_str())),
+    ]);
 }
 
-pub(crate) const UPSERT_INTERACTION: &str = "INSERT INTO interactions (client_id, at, channel, advisor_id, topic, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-    ON CONFLICT (client_id, at, channel) DO UPDATE SET advisor_id = excluded.advisor_id, topic = excluded.topic, outcome = excluded.outcome";
+pub(crate) const INTERACTION_HEAD: &str =
+    "INSERT INTO interactions (client_id, at, channel, advisor_id, topic, outcome)";
+pub(crate) const INTERACTION_COLUMNS: usize = 6;
+pub(crate) const INTERACTION_CONFLICT: &str = "ON CONFLICT (client_id, at, channel) DO UPDATE SET advisor_id = excluded.advisor_id, topic = excluded.topic, outcome = excluded.outcome";
+
+/// The values of one interaction, in `INTERACTION_HEAD` order.
+pub(crate) fn interaction_values<'a>(r: &'a Interaction, out: &mut Vec<Bound<'a>>) {
+    out.extend([
+        bound_text(&r.client_id),
+        bound_owned(Some(dates::format_timestamp(&r.at))),
+        bound_text(r.channel.as_str()),
+        bound_opt_text(r.advisor_id.as_deref()),
+        bound_opt_text(r.topic.as_deref()),
+        bound_opt_text(r.outcome.as_deref()),
+    ]);
+}
 
 /// Rows per multi-row INSERT of a run: one statement carries many rows,
 /// which saves SQLite most of its per-statement work.

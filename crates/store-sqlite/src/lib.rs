@@ -269,87 +269,77 @@ impl ImportSink for Sink<'_> {
         Ok(())
     }
     fn put_clients(&mut self, rows: &[Client]) -> StoreResult<()> {
-        let mut st = self.c.prepare_cached(codec::UPSERT_CLIENT).map_err(db)?;
-        for r in rows {
-            st.execute(rusqlite::params_from_iter(codec::client_params(r).iter())).map_err(db)?;
-        }
-        Ok(())
+        upsert_rows(
+            self.c,
+            codec::CLIENT_HEAD,
+            codec::CLIENT_CONFLICT,
+            codec::CLIENT_COLUMNS,
+            rows,
+            codec::client_values,
+        )
     }
     fn put_holdings(&mut self, rows: &[Holding]) -> StoreResult<()> {
-        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * 4);
-        for batch in rows.chunks(codec::RUN_BATCH) {
-            values.clear();
-            for r in batch {
-                values.push(ToSqlOutput::Borrowed(ValueRef::Text(r.client_id.as_bytes())));
-                values.push(ToSqlOutput::Owned(Value::Text(r.as_of.to_string())));
-                values.push(ToSqlOutput::Borrowed(ValueRef::Text(r.product_id.as_bytes())));
-                values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::money::decimal_text(&r.market_value))));
-            }
-            let sql =
-                format!("{} {}", codec::multi_insert(codec::HOLDING_HEAD, 4, batch.len()), codec::HOLDING_CONFLICT);
-            self.c
-                .prepare_cached(&sql)
-                .and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter())))
-                .map_err(db)?;
-        }
-        Ok(())
+        upsert_rows(self.c, codec::HOLDING_HEAD, codec::HOLDING_CONFLICT, 4, rows, |r, out| {
+            out.extend([
+                codec::bound_text(&r.client_id),
+                codec::bound_owned(Some(r.as_of.to_string())),
+                codec::bound_text(&r.product_id),
+                codec::bound_owned(Some(tierwise_domain::money::decimal_text(&r.market_value))),
+            ])
+        })
     }
     fn put_transactions(&mut self, rows: &[Transaction]) -> StoreResult<()> {
-        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-        fn text(s: &str) -> ToSqlOutput<'_> {
-            ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
-        }
-        fn opt(s: &Option<String>) -> ToSqlOutput<'_> {
-            match s {
-                Some(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-                None => ToSqlOutput::Owned(Value::Null),
-            }
-        }
-        // a txn_id appears once per file (the importer checks), so one
-        // statement never carries the same key twice
-        let mut values: Vec<ToSqlOutput<'_>> = Vec::with_capacity(codec::RUN_BATCH * 7);
-        for batch in rows.chunks(codec::RUN_BATCH) {
-            values.clear();
-            for r in batch {
-                values.push(text(&r.client_id));
-                values.push(text(&r.txn_id));
-                values.push(opt(&r.product_id));
-                values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::dates::format_timestamp(&r.ts))));
-                values.push(text(r.kind.as_str()));
-                values.push(ToSqlOutput::Owned(Value::Text(tierwise_domain::money::decimal_text(&r.amount))));
-                values.push(opt(&r.channel));
-            }
-            let sql = format!("{} {}", codec::multi_insert(codec::TXN_HEAD, 7, batch.len()), codec::TXN_CONFLICT);
-            self.c
-                .prepare_cached(&sql)
-                .and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter())))
-                .map_err(db)?;
-        }
-        Ok(())
+        upsert_rows(self.c, codec::TXN_HEAD, codec::TXN_CONFLICT, 7, rows, |r, out| {
+            out.extend([
+                codec::bound_text(&r.client_id),
+                codec::bound_text(&r.txn_id),
+                codec::bound_opt_text(r.product_id.as_deref()),
+                codec::bound_owned(Some(tierwise_domain::dates::format_timestamp(&r.ts))),
+                codec::bound_text(r.kind.as_str()),
+                codec::bound_owned(Some(tierwise_domain::money::decimal_text(&r.amount))),
+                codec::bound_opt_text(r.channel.as_deref()),
+            ])
+        })
     }
     fn put_assessments(&mut self, rows: &[Assessment]) -> StoreResult<()> {
-        let mut st = self.c.prepare_cached(codec::UPSERT_ASSESSMENT).map_err(db)?;
-        for r in rows {
-            st.execute(rusqlite::params_from_iter(codec::assessment_params(r).iter())).map_err(db)?;
-        }
-        Ok(())
+        let (head, conflict) = (codec::ASSESSMENT_HEAD, codec::ASSESSMENT_CONFLICT);
+        upsert_rows(self.c, head, conflict, codec::ASSESSMENT_COLUMNS, rows, codec::assessment_values)
     }
     fn put_interactions(&mut self, rows: &[Interaction]) -> StoreResult<()> {
-        let mut st = self.c.prepare_cached(codec::UPSERT_INTERACTION).map_err(db)?;
-        for r in rows {
-            st.execute(params![
-                r.client_id,
-                tierwise_domain::dates::format_timestamp(&r.at),
-                r.channel.as_str(),
-                r.advisor_id,
-                r.topic,
-                r.outcome
-            ])
-            .map_err(db)?;
-        }
-        Ok(())
+        let (head, conflict) = (codec::INTERACTION_HEAD, codec::INTERACTION_CONFLICT);
+        upsert_rows(self.c, head, conflict, codec::INTERACTION_COLUMNS, rows, codec::interaction_values)
     }
+}
+
+/// Upserts `rows`, `RUN_BATCH` to a statement (`head VALUES (…),(…) conflict`).
+/// The importer rejects a file that repeats a key, so one statement never
+/// carries the same key twice (SQLite would apply both, in order, anyway).
+fn upsert_rows<'a, T>(
+    c: &Connection,
+    head: &str,
+    conflict: &str,
+    columns: usize,
+    rows: &'a [T],
+    values: impl Fn(&'a T, &mut Vec<codec::Bound<'a>>),
+) -> StoreResult<()> {
+    let mut bound: Vec<codec::Bound<'a>> = Vec::with_capacity(codec::RUN_BATCH * columns);
+    // the statement of a full batch, built once; a last shorter batch builds its own
+    let full = format!("{} {conflict}", codec::multi_insert(head, columns, codec::RUN_BATCH));
+    for batch in rows.chunks(codec::RUN_BATCH) {
+        bound.clear();
+        for r in batch {
+            values(r, &mut bound);
+        }
+        let short;
+        let sql = if batch.len() == codec::RUN_BATCH {
+            &full
+        } else {
+            short = format!("{} {conflict}", codec::multi_insert(head, columns, batch.len()));
+            &short
+        };
+        c.prepare_cached(sql).and_then(|mut s| s.execute(rusqlite::params_from_iter(bound.iter()))).map_err(db)?;
+    }
+    Ok(())
 }
 
 struct SqliteRunWriter {
