@@ -83,7 +83,7 @@ pub(crate) struct ExplanationWriter {
 }
 
 /// The inputs of the fixed definitions, in the order of the stored `x` array.
-const INPUTS: [&str; 12] = [
+pub(crate) const INPUTS: [&str; 12] = [
     "snapshot",
     "holdings_counted",
     "credit_rows_excluded",

@@ -537,23 +537,10 @@ fn an_explanation_stored_as_version_1_reads_as_version_2() {
     assert_eq!(v2["v"], 2);
     let x = v2["x"].as_array().unwrap().clone();
     assert_eq!(x.len(), 12);
-    let names = [
-        "snapshot",
-        "holdings_counted",
-        "credit_rows_excluded",
-        "assessed_at",
-        "questionnaire",
-        "channel",
-        "score",
-        "validity_months",
-        "expiry",
-        "days_to_expiry",
-        "material_change_at",
-        "product",
-    ];
     let mut v1 = v2.clone();
     v1["v"] = 1.into();
-    v1["x"] = serde_json::Value::Object(names.iter().map(|n| n.to_string()).zip(x).collect());
+    let names = crate::explain::INPUTS.iter().map(|n| n.to_string());
+    v1["x"] = serde_json::Value::Object(names.zip(x).collect());
     let old = Explanation::from_json(&v1.to_string()).unwrap();
     assert_eq!(old.lines(&p), c.explanation.lines(&p));
     let status = c.explanation.line(&p, "assessment_status").unwrap();
