@@ -285,7 +285,12 @@ struct Sink<'t, 'c> {
 /// The savepoint taken at the start of an import, for `Sink::failed`.
 const START: &str = "tw_import_start";
 
-impl Sink<'_, '_> {
+impl<'t, 'c> Sink<'t, 'c> {
+    /// A sink writing in `tx`; `allow_direct`: empty tables may be loaded directly.
+    pub(crate) fn new(tx: &'t mut Transaction<'c>, allow_direct: bool) -> Sink<'t, 'c> {
+        Sink { tx, staged: Vec::new(), allow_direct, direct: HashMap::new(), txn_stats_checked: false, failed: None }
+    }
+
     /// Whether `t`'s batches go straight into it (decided at its first batch).
     fn is_direct(&mut self, t: &codec::Table) -> StoreResult<bool> {
         if let Some(&d) = self.direct.get(t.name) {
@@ -343,6 +348,30 @@ impl Sink<'_, '_> {
 }
 
 impl Sink<'_, '_> {
+    /// `ANALYZE table` inside the import's transaction: a hint, never a
+    /// failure (a role that may not analyse the table imports all the same).
+    fn analyze(&mut self, table: &str) -> StoreResult<()> {
+        let mut sp = self.tx.savepoint("tw_analyze").map_err(db)?;
+        if sp.batch_execute(&format!("ANALYZE {table}")).is_ok() {
+            sp.commit().map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Statistics for every table this import loaded directly (a first
+    /// load): until autovacuum gets to them the planner would otherwise
+    /// take a table of millions of rows for an empty one (or for the first
+    /// batch the transactions were analysed at) and sort what it should
+    /// read in key order — the classification's scan among others.
+    fn analyze_loaded(&mut self) -> StoreResult<()> {
+        let mut loaded: Vec<&'static str> = self.direct.iter().filter(|(_, d)| **d).map(|(t, _)| *t).collect();
+        loaded.sort_unstable();
+        for t in loaded {
+            self.analyze(t)?;
+        }
+        Ok(())
+    }
+
     /// Whether rows put directly repeat a txn_id (under two clients, which
     /// no primary key refuses): the moves were not applied to them.
     fn txn_ids_repeat(&mut self) -> StoreResult<bool> {
@@ -440,12 +469,7 @@ impl ImportSink for Sink<'_, '_> {
                 )
                 .map_err(db)?;
             if !codec::get::<bool>(&known, 0)? {
-                // a hint, never a failure: a role that may not analyse the
-                // table imports all the same
-                let mut sp = self.tx.savepoint("tw_analyze").map_err(db)?;
-                if sp.batch_execute("ANALYZE transactions").is_ok() {
-                    sp.commit().map_err(db)?;
-                }
+                self.analyze("transactions")?;
             }
         }
         Ok(())
@@ -706,16 +730,12 @@ impl Store for PostgresStore {
         // the last row of a key wins and txn_ids move as always.
         let mut allow_direct = true;
         let ok = loop {
-            let mut sink = Sink {
-                tx: &mut tx,
-                staged: Vec::new(),
-                allow_direct,
-                direct: HashMap::new(),
-                txn_stats_checked: false,
-                failed: None,
-            };
+            let mut sink = Sink::new(&mut tx, allow_direct);
             let ok = f(&mut sink)?;
             let repeated = sink.failed.is_some() || (ok && sink.txn_ids_repeat()?);
+            if ok && !repeated {
+                sink.analyze_loaded()?;
+            }
             if !(ok && repeated && allow_direct) {
                 break ok && !repeated;
             }
@@ -780,7 +800,9 @@ impl Store for PostgresStore {
         window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        scan::scan_books(&mut *self.connect()?, catalog, chunk, None, window, f)
+        // one connection per core reads a range of clients, in one snapshot
+        let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+        scan::read_ranges(self, catalog, chunk, readers, window, f)
     }
 
     fn begin_run(
@@ -966,7 +988,7 @@ impl Store for PostgresStore {
         window: Option<BookWindow>,
         f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        scan::scan_books(&mut *self.connect()?, catalog, chunk, Some(partition), window, f)
+        scan::scan_books(&mut *self.connect()?, catalog, chunk, Some(partition), window, None, f)
     }
 
     fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)> {

@@ -165,18 +165,24 @@ fn range_clause<'p>(part: Option<&'p Partition>, first: usize, prefix: &str) -> 
 }
 
 /// Streams the book (or one partition's range of it) in client-id order;
-/// with a window, only its holdings and transactions.
+/// with a window, only its holdings and transactions; with a snapshot (an
+/// id from `pg_export_snapshot()`), as that snapshot sees the database.
 pub(crate) fn scan_books(
     c: &mut Client,
     catalog: &Catalog,
     chunk: usize,
     part: Option<&Partition>,
     window: Option<BookWindow>,
+    snapshot: Option<&str>,
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let chunk = chunk.max(1);
     let mut tx =
         c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)?;
+    if let Some(id) = snapshot {
+        // the snapshot of the transaction that split the book (`read_ranges`)
+        tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'", id.replace('\'', "''"))).map_err(db)?;
+    }
     let prev_run: Option<i64> = match part {
         Some(p) => p.previous_run,
         None => get(
@@ -250,6 +256,62 @@ pub(crate) fn scan_books(
     if !batch.is_empty() {
         f(batch)?;
     }
+    tx.commit().map_err(db)
+}
+
+/// Streams the whole book over `readers` connections at once, each reading
+/// one range of client ids (a partition with no run of its own), all in one
+/// snapshot: a coordinating REPEATABLE READ transaction splits the clients,
+/// picks the previous run and exports its snapshot, which every reader's
+/// transaction takes before its first query; it stays open until they end.
+pub(crate) fn read_ranges(
+    store: &crate::PostgresStore,
+    catalog: &Catalog,
+    chunk: usize,
+    readers: usize,
+    window: Option<BookWindow>,
+    f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let mut coordinator = store.connect()?;
+    let mut tx = coordinator
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(db)?;
+    let n: i64 = get(&tx.query_one("SELECT count(*) FROM clients", &[]).map_err(db)?, 0)?;
+    let readers = if n < 20_000 { 1 } else { readers.max(1) };
+    let snapshot: String = get(&tx.query_one("SELECT pg_export_snapshot()", &[]).map_err(db)?, 0)?;
+    let previous_run: Option<i64> = get(
+        &tx.query_one("SELECT max(run_id) FROM classification_runs WHERE finished_at IS NOT NULL", &[]).map_err(db)?,
+        0,
+    )?;
+    let mut bounds: Vec<Option<String>> = vec![None];
+    for i in 1..readers {
+        let offset = n * i as i64 / readers as i64;
+        let r = tx
+            .query_one("SELECT client_id FROM clients ORDER BY client_id OFFSET $1 LIMIT 1", &[&offset])
+            .map_err(db)?;
+        bounds.push(Some(get(&r, 0)?));
+    }
+    bounds.push(None);
+    let ranges: Vec<Partition> = bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| Partition {
+            run_id: 0,
+            part: i as i64 + 1,
+            partitions: readers as i64,
+            lower_id: w[0].clone(),
+            upper_id: w[1].clone(),
+            previous_run,
+            already_done: false,
+        })
+        .collect();
+    let read = |p: &Partition, send: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>| {
+        scan_books(&mut *store.connect()?, catalog, chunk, Some(p), window, Some(&snapshot), send)
+    };
+    tierwise_store::read_in_parallel(&ranges, &read, f)?;
     tx.commit().map_err(db)
 }
 

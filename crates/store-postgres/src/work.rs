@@ -10,7 +10,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use postgres::{IsolationLevel, Row, Transaction};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use tierwise_domain::{Advisor, AdvisorTitle, Interaction, ProductRisk, RiskLevel};
 use tierwise_monitor::assign::Placement;
 use tierwise_monitor::{ClientFacts, HolderFacts};
@@ -426,14 +426,7 @@ impl WorkStore for PostgresStore {
                 // as an import: txn_ids stay unique across clients only
                 // while their writers take turns (see 0001_init.sql)
                 tx.batch_execute(&lock_sql("import")).map_err(db)?;
-                let mut sink = Sink {
-                    tx: &mut *tx,
-                    staged: Vec::new(),
-                    allow_direct: false,
-                    direct: HashMap::new(),
-                    txn_stats_checked: false,
-                    failed: None,
-                };
+                let mut sink = Sink::new(&mut *tx, false);
                 sink.put_transactions(&b.transactions)?;
             }
             let mut moved = vec![false; b.reassign.len()];

@@ -641,35 +641,10 @@ impl Store for SqliteStore {
         if ranges.len() == 1 {
             return scan::scan_books(&*self.connect()?, catalog, chunk, &ranges[0], scan::Previous::Latest, window, f);
         }
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScannedClient>>(2 * ranges.len());
-        std::thread::scope(|s| {
-            let mut readers = Vec::new();
-            for range in &ranges {
-                let tx = tx.clone();
-                readers.push(s.spawn(move || -> StoreResult<()> {
-                    let c = self.connect()?;
-                    scan::scan_books(&c, catalog, chunk, range, scan::Previous::Latest, window, &mut |batch| {
-                        tx.send(batch).map_err(|_| StoreError::Aborted("the scan was stopped".into()))
-                    })
-                }));
-            }
-            drop(tx);
-            let mut res = Ok(());
-            for batch in rx.iter() {
-                if let Err(e) = f(batch) {
-                    res = Err(e);
-                    break;
-                }
-            }
-            drop(rx);
-            for r in readers {
-                let out = r.join().unwrap_or_else(|_| Err(StoreError::Aborted("a reader thread panicked".into())));
-                if res.is_ok() {
-                    res = out;
-                }
-            }
-            res
-        })
+        let read = |range: &scan::IdRange, send: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>| {
+            scan::scan_books(&*self.connect()?, catalog, chunk, range, scan::Previous::Latest, window, send)
+        };
+        tierwise_store::read_in_parallel(&ranges, &read, f)
     }
 
     fn begin_run(

@@ -265,6 +265,43 @@ pub trait Store: Send + Sync {
     fn audit(&self, actor: &str, action: &str, subject: &str, payload: &str) -> StoreResult<i64>;
 }
 
+/// Reads `ranges` of the book on one thread each (`read` streams one range)
+/// and hands their chunks to `f` on the calling thread as they come, so
+/// chunks of different ranges interleave. When `f` fails, the readers stop
+/// at their next chunk and its error is returned; else the first reader's.
+pub fn read_in_parallel<R: Sync>(
+    ranges: &[R],
+    read: &(dyn Fn(&R, &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>) -> StoreResult<()> + Sync),
+    f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScannedClient>>(2 * ranges.len().max(1));
+    std::thread::scope(|s| {
+        let mut readers = Vec::new();
+        for range in ranges {
+            let tx = tx.clone();
+            readers.push(s.spawn(move || -> StoreResult<()> {
+                read(range, &mut |batch| tx.send(batch).map_err(|_| StoreError::Aborted("the scan was stopped".into())))
+            }));
+        }
+        drop(tx);
+        let mut res = Ok(());
+        for batch in rx.iter() {
+            if let Err(e) = f(batch) {
+                res = Err(e);
+                break;
+            }
+        }
+        drop(rx);
+        for r in readers {
+            let out = r.join().unwrap_or_else(|_| Err(StoreError::Aborted("a reader thread panicked".into())));
+            if res.is_ok() {
+                res = out;
+            }
+        }
+        res
+    })
+}
+
 /// How many rows of each kind are stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BookCounts {
