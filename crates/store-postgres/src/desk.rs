@@ -9,7 +9,7 @@
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{IsolationLevel, Row, Transaction};
+use postgres::{Row, Transaction};
 use tierwise_classify::Classification;
 use tierwise_domain::{dates::format_timestamp, Assessment, Interaction, InteractionChannel, LocalDateTime, Product};
 use tierwise_store::*;
@@ -692,12 +692,7 @@ impl DeskStore for PostgresStore {
         let select = format!("SELECT {COUNT_COLS} FROM run_counts WHERE run_id = $1");
         {
             let mut c = self.connect()?;
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(db)?;
+            let mut tx = crate::scan::read_snapshot(&mut c)?;
             let done =
                 tx.query_opt("SELECT 1 FROM run_counts_done WHERE run_id = $1", &[&run_id]).map_err(db)?.is_some();
             if done {
@@ -854,12 +849,7 @@ impl DeskStore for PostgresStore {
 
     fn scan_audit(&self, f: &mut dyn FnMut(&AuditEvent) -> StoreResult<()>) -> StoreResult<()> {
         let mut c = self.connect()?;
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(db)?;
+        let mut tx = crate::scan::read_snapshot(&mut c)?;
         let mut rows = Fetcher::open_fetching(
             &mut tx,
             &format!("SELECT {AUDIT_COLS} FROM audit_events ORDER BY seq"),

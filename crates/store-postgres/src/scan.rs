@@ -55,6 +55,11 @@ pub(crate) fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
     })
 }
 
+/// A read-only REPEATABLE READ transaction: every read in it sees one snapshot.
+pub(crate) fn read_snapshot(c: &mut Client) -> StoreResult<Transaction<'_>> {
+    c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)
+}
+
 /// An open portal read a batch of rows at a time.
 pub(crate) struct Fetcher {
     portal: Portal,
@@ -177,8 +182,7 @@ pub(crate) fn scan_books(
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let chunk = chunk.max(1);
-    let mut tx =
-        c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)?;
+    let mut tx = read_snapshot(c)?;
     if let Some(id) = snapshot {
         // the snapshot of the transaction that split the book (`read_ranges`)
         tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'", id.replace('\'', "''"))).map_err(db)?;
@@ -273,12 +277,7 @@ pub(crate) fn read_ranges(
     f: &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>,
 ) -> StoreResult<()> {
     let mut coordinator = store.connect()?;
-    let mut tx = coordinator
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(db)?;
+    let mut tx = read_snapshot(&mut coordinator)?;
     let n: i64 = get(&tx.query_one("SELECT count(*) FROM clients", &[]).map_err(db)?, 0)?;
     let readers = if n < 20_000 { 1 } else { readers.max(1) };
     let snapshot: String = get(&tx.query_one("SELECT pg_export_snapshot()", &[]).map_err(db)?, 0)?;
@@ -316,8 +315,7 @@ pub(crate) fn read_ranges(
 }
 
 pub(crate) fn one_book(c: &mut Client, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>> {
-    let mut tx =
-        c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().map_err(db)?;
+    let mut tx = read_snapshot(c)?;
     let Some(r) = tx
         .query_opt(&format!("SELECT {} FROM clients WHERE client_id = $1", codec::CLIENT_COLS), &[&client_id])
         .map_err(db)?

@@ -9,7 +9,7 @@
 //! NULLs first, as SQLite sorts them).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use postgres::{IsolationLevel, Row, Transaction};
+use postgres::{Row, Transaction};
 use std::collections::BTreeMap;
 use tierwise_domain::{Advisor, AdvisorTitle, Interaction, ProductRisk, RiskLevel};
 use tierwise_monitor::assign::Placement;
@@ -347,12 +347,7 @@ impl WorkStore for PostgresStore {
              WHERE k.run_id = $1{filter} ORDER BY k.client_id"
         );
         let mut c = self.connect()?;
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(db)?;
+        let mut tx = crate::scan::read_snapshot(&mut c)?;
         let mut rows = match client_id {
             Some(id) => Fetcher::open_fetching(&mut tx, &sql, &[&run_id, &until, &id], SCAN_FETCH)?,
             None => Fetcher::open_fetching(&mut tx, &sql, &[&run_id, &until], SCAN_FETCH)?,
