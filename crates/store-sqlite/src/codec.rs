@@ -241,7 +241,7 @@ pub(crate) fn assessment_values<'a>(r: &'a Assessment, out: &mut Vec<Bound<'a>>)
         bound_text(&r.questionnaire_id),
         bound_text(r.channel.as_str()),
         bound_opt_text(r.answers.as_deref()),
-        bound_int(r.result.score.map(i64::from)),
+        bound_int(r.result.score),
         bound_text(r.result.level.as_str()),
         bound_int(Some(i64::from(r.result.lowest))),
         bound_int(r.result.horizon_months.map(i64::from)),

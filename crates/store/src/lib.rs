@@ -269,6 +269,7 @@ pub trait Store: Send + Sync {
 /// and hands their chunks to `f` on the calling thread as they come, so
 /// chunks of different ranges interleave. When `f` fails, the readers stop
 /// at their next chunk and its error is returned; else the first reader's.
+#[allow(clippy::type_complexity)]
 pub fn read_in_parallel<R: Sync>(
     ranges: &[R],
     read: &(dyn Fn(&R, &mut dyn FnMut(Vec<ScannedClient>) -> StoreResult<()>) -> StoreResult<()> + Sync),
