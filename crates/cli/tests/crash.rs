@@ -43,14 +43,31 @@ fn sqlite_count(db: &Path, sql: &str) -> Option<i64> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
+/// Whether the sqlite3 command the checks read with is installed (else the
+/// test says it is skipped).
 fn have_sqlite3() -> bool {
-    Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success())
+    let have = Command::new("sqlite3").arg("-version").output().is_ok_and(|o| o.status.success());
+    if !have {
+        eprintln!("skipped: the sqlite3 command is not installed");
+    }
+    have
+}
+
+/// A fresh SQLite database with a generated book of 20,000 clients imported,
+/// and the book's folder; None (skipped) without the sqlite3 command.
+fn imported_book() -> Option<(Env, PathBuf)> {
+    if !have_sqlite3() {
+        return None;
+    }
+    let env = Env::sqlite();
+    let data = env.generated("20000");
+    env.ok(&["import", data.to_str().unwrap()]);
+    Some((env, data))
 }
 
 #[test]
 fn an_import_killed_midway_leaves_the_old_state_and_a_rerun_completes() {
     if !have_sqlite3() {
-        eprintln!("skipped: the sqlite3 command is not installed");
         return;
     }
     let env = Env::sqlite();
@@ -69,13 +86,7 @@ fn an_import_killed_midway_leaves_the_old_state_and_a_rerun_completes() {
 
 #[test]
 fn a_run_killed_midway_leaves_the_old_runs_and_a_rerun_completes() {
-    if !have_sqlite3() {
-        eprintln!("skipped: the sqlite3 command is not installed");
-        return;
-    }
-    let env = Env::sqlite();
-    let data = env.generated("20000");
-    env.ok(&["import", data.to_str().unwrap()]);
+    let Some((env, _data)) = imported_book() else { return };
     env.ok(&["classify", "--as-of", "2025-06-30"]);
     let rows = count(&env, "SELECT count(*) FROM classifications");
     let killed = kill_during(&env, &["classify", "--as-of", "2025-06-30"], 2 << 20);
@@ -90,13 +101,7 @@ fn a_run_killed_midway_leaves_the_old_runs_and_a_rerun_completes() {
 
 #[test]
 fn a_partition_killed_midway_leaves_none_of_its_rows_and_a_rerun_completes() {
-    if !have_sqlite3() {
-        eprintln!("skipped: the sqlite3 command is not installed");
-        return;
-    }
-    let env = Env::sqlite();
-    let data = env.generated("20000");
-    env.ok(&["import", data.to_str().unwrap()]);
+    let Some((env, _data)) = imported_book() else { return };
     env.ok(&["classify", "--as-of", "2025-06-30"]);
     let ordinary = env.ok(&["export", "classifications"]);
     let rows = count(&env, "SELECT count(*) FROM classifications");
@@ -118,13 +123,7 @@ fn a_partition_killed_midway_leaves_none_of_its_rows_and_a_rerun_completes() {
 /// run invisible and still open; finishing it again makes it whole.
 #[test]
 fn a_finishing_step_killed_midway_leaves_the_run_invisible_and_a_rerun_finishes_it() {
-    if !have_sqlite3() {
-        eprintln!("skipped: the sqlite3 command is not installed");
-        return;
-    }
-    let env = Env::sqlite();
-    let data = env.generated("20000");
-    env.ok(&["import", data.to_str().unwrap()]);
+    let Some((env, _data)) = imported_book() else { return };
     env.ok(&["classify", "--as-of", "2025-06-30", "--skip-monitor"]);
     let ordinary = env.ok(&["export", "classifications"]);
     for p in ["1/2", "2/2"] {
@@ -154,13 +153,7 @@ fn a_finishing_step_killed_midway_leaves_the_run_invisible_and_a_rerun_finishes_
 /// running it again reaches exactly what an uninterrupted sweep stores.
 #[test]
 fn a_sweep_killed_midway_is_completed_by_a_rerun() {
-    if !have_sqlite3() {
-        eprintln!("skipped: the sqlite3 command is not installed");
-        return;
-    }
-    let reference = Env::sqlite();
-    let data = reference.generated("20000");
-    reference.ok(&["import", data.to_str().unwrap()]);
+    let Some((reference, data)) = imported_book() else { return };
     reference.ok(&["classify", "--as-of", "2025-06-30", "--skip-monitor"]);
     reference.ok(&["monitor", "--as-of", "2025-06-30"]);
     let tables = ["alerts", "tasks", "notices"];

@@ -323,19 +323,21 @@ fn upsert_rows<'a, T>(
     values: impl Fn(&'a T, &mut Vec<codec::Bound<'a>>),
 ) -> StoreResult<()> {
     let mut bound: Vec<codec::Bound<'a>> = Vec::with_capacity(codec::RUN_BATCH * columns);
-    // the statement of a full batch, built once; a last shorter batch builds its own
-    let full = format!("{} {conflict}", codec::multi_insert(head, columns, codec::RUN_BATCH));
+    let sql_for = |n: usize| format!("{} {conflict}", codec::multi_insert(head, columns, n));
+    // the statement of a full batch, built once when there is one; a shorter batch builds its own
+    let full = (rows.len() >= codec::RUN_BATCH).then(|| sql_for(codec::RUN_BATCH));
     for batch in rows.chunks(codec::RUN_BATCH) {
         bound.clear();
         for r in batch {
             values(r, &mut bound);
         }
         let short;
-        let sql = if batch.len() == codec::RUN_BATCH {
-            &full
-        } else {
-            short = format!("{} {conflict}", codec::multi_insert(head, columns, batch.len()));
-            &short
+        let sql = match &full {
+            Some(full) if batch.len() == codec::RUN_BATCH => full,
+            _ => {
+                short = sql_for(batch.len());
+                &short
+            }
         };
         c.prepare_cached(sql).and_then(|mut s| s.execute(rusqlite::params_from_iter(bound.iter()))).map_err(db)?;
     }
