@@ -3,7 +3,7 @@
 
 use crate::db;
 use chrono::{DateTime, Local, Utc};
-use postgres::binary_copy::BinaryCopyInWriter;
+use crate::copy::{CopyRows, EncodeError};
 use postgres::types::{FromSql, ToSql, Type};
 use postgres::Row;
 use tierwise_classify::Classification;
@@ -131,7 +131,7 @@ pub(crate) const ADVISORS: Table = Table {
     dedupe: &["advisor_id"],
 };
 
-pub(crate) fn copy_advisor(w: &mut BinaryCopyInWriter, r: &Advisor) -> Result<(), postgres::Error> {
+pub(crate) fn copy_advisor(w: &mut CopyRows, r: &Advisor) -> Result<(), EncodeError> {
     w.write(&[
         &r.advisor_id,
         &r.name,
@@ -161,7 +161,7 @@ pub(crate) const PRODUCTS: Table = Table {
     dedupe: &["product_id"],
 };
 
-pub(crate) fn copy_product(w: &mut BinaryCopyInWriter, r: &Product) -> Result<(), postgres::Error> {
+pub(crate) fn copy_product(w: &mut CopyRows, r: &Product) -> Result<(), EncodeError> {
     product_params(r, |p| w.write(p))
 }
 
@@ -233,7 +233,7 @@ pub(crate) const CLIENTS: Table = Table {
 
 pub(crate) const CLIENT_COLS: &str = "client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
 
-pub(crate) fn copy_client(w: &mut BinaryCopyInWriter, r: &Client) -> Result<(), postgres::Error> {
+pub(crate) fn copy_client(w: &mut CopyRows, r: &Client) -> Result<(), EncodeError> {
     w.write(&[
         &r.client_id,
         &r.kind().as_str(),
@@ -302,7 +302,7 @@ pub(crate) const HOLDINGS: Table = Table {
     dedupe: &["client_id", "as_of", "product_id"],
 };
 
-pub(crate) fn copy_holding(w: &mut BinaryCopyInWriter, r: &Holding) -> Result<(), postgres::Error> {
+pub(crate) fn copy_holding(w: &mut CopyRows, r: &Holding) -> Result<(), EncodeError> {
     w.write(&[&r.client_id, &r.as_of, &r.product_id, &r.market_value])
 }
 
@@ -323,7 +323,7 @@ pub(crate) const TRANSACTIONS: Table = Table {
     dedupe: &["txn_id"],
 };
 
-pub(crate) fn copy_transaction(w: &mut BinaryCopyInWriter, r: &Transaction) -> Result<(), postgres::Error> {
+pub(crate) fn copy_transaction(w: &mut CopyRows, r: &Transaction) -> Result<(), EncodeError> {
     w.write(&[&r.client_id, &r.txn_id, &r.product_id, &r.ts, &r.kind.as_str(), &r.amount, &r.channel])
 }
 
@@ -354,7 +354,7 @@ pub(crate) const ASSESSMENTS: Table = Table {
     dedupe: &["client_id", "assessed_at"],
 };
 
-pub(crate) fn copy_assessment(w: &mut BinaryCopyInWriter, r: &Assessment) -> Result<(), postgres::Error> {
+pub(crate) fn copy_assessment(w: &mut CopyRows, r: &Assessment) -> Result<(), EncodeError> {
     assessment_params(r, |p| w.write(p))
 }
 
@@ -389,7 +389,7 @@ pub(crate) const INTERACTIONS: Table = Table {
     dedupe: &["client_id", "at", "channel"],
 };
 
-pub(crate) fn copy_interaction(w: &mut BinaryCopyInWriter, r: &Interaction) -> Result<(), postgres::Error> {
+pub(crate) fn copy_interaction(w: &mut CopyRows, r: &Interaction) -> Result<(), EncodeError> {
     interaction_params(r, |p| w.write(p))
 }
 
@@ -424,11 +424,11 @@ pub(crate) const CLASSIFICATIONS: &[(&str, Type)] = &[
 ];
 
 pub(crate) fn copy_classification(
-    w: &mut BinaryCopyInWriter,
+    w: &mut CopyRows,
     run_id: i64,
     c: &Classification,
     prev: Option<&(String, String)>,
-) -> Result<(), postgres::Error> {
+) -> Result<(), EncodeError> {
     classification_params(run_id, c, prev, |p| w.write(p))
 }
 

@@ -13,12 +13,13 @@
 //! a database URL.
 
 mod codec;
+mod copy;
 mod desk;
 mod scan;
 mod work;
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
-use postgres::binary_copy::BinaryCopyInWriter;
+use copy::CopyRows;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Config, GenericClient, NoTls, Row, Transaction};
 use rust_decimal::Decimal;
@@ -261,24 +262,36 @@ pub(crate) fn append_audit(
 }
 
 /// The writes of one import. A table empty when the import first writes to
-/// it (a first load) takes its batches by binary COPY straight into it: the
-/// importer rejects a key repeated in a file (and each table has one file),
-/// so a committed import never has two rows of one key (should one come all
-/// the same, the import starts again through staging: see `Store::import`).
-/// Any other table's batches are copied into a temporary staging table
-/// (dropped at the end of the transaction) and upserted from there.
+/// it (a first load) is loaded directly: its keys and indexes are dropped
+/// inside the import's transaction, its batches stream into it through one
+/// binary COPY kept open on a thread of its own (`copy::streamer`), and the
+/// keys and indexes are built again at the end (`finish_direct`): a sort
+/// per index instead of an insertion per row and index. The importer
+/// rejects a key repeated in a file (and each table has one file), so a
+/// committed import never has two rows of one key; should one come all the
+/// same, the primary key cannot be built again and the import starts over
+/// through staging (see `Store::import`). Any other table's batches are
+/// copied into a temporary staging table (dropped at the end of the
+/// transaction) and upserted from there.
 struct Sink<'t, 'c> {
-    tx: &'t mut Transaction<'c>,
+    /// the import's transaction; None while lent to the COPY thread
+    tx: Option<&'t mut Transaction<'c>>,
+    /// the COPY thread of tables loaded directly; None: none is (every
+    /// batch is staged and upserted)
+    streamer: Option<copy::Streamer<'t, 'c>>,
+    /// the table whose COPY is open on the COPY thread
+    streaming: Option<&'static str>,
     staged: Vec<&'static str>,
-    /// whether a table found empty may be loaded directly
-    allow_direct: bool,
     /// per table written so far: whether it is loaded directly
     direct: HashMap<&'static str, bool>,
+    /// per table loaded directly, the statements that build its keys and
+    /// indexes again
+    deferred: Vec<(&'static str, Vec<String>)>,
     txn_stats_checked: bool,
-    /// A direct COPY that met a repeated key (a file the importer rejects
-    /// once it has read all of it): the transaction went back to the
-    /// savepoint taken at the start of the import, and later batches are
-    /// dropped. What was put must not be committed then.
+    /// A key of a table loaded directly came twice (a file the importer
+    /// would reject, or rows another caller put): the transaction went back
+    /// to the savepoint taken at the start of the import, and later batches
+    /// are dropped. What was put must not be committed then.
     failed: Option<StoreError>,
 }
 
@@ -286,63 +299,169 @@ struct Sink<'t, 'c> {
 const START: &str = "tw_import_start";
 
 impl<'t, 'c> Sink<'t, 'c> {
-    /// A sink writing in `tx`; `allow_direct`: empty tables may be loaded directly.
-    pub(crate) fn new(tx: &'t mut Transaction<'c>, allow_direct: bool) -> Sink<'t, 'c> {
-        Sink { tx, staged: Vec::new(), allow_direct, direct: HashMap::new(), txn_stats_checked: false, failed: None }
+    /// A sink writing in `tx`; with a COPY thread, empty tables are loaded directly.
+    pub(crate) fn new(tx: &'t mut Transaction<'c>, streamer: Option<copy::Streamer<'t, 'c>>) -> Self {
+        Sink {
+            tx: Some(tx),
+            streamer,
+            streaming: None,
+            staged: Vec::new(),
+            direct: HashMap::new(),
+            deferred: Vec::new(),
+            txn_stats_checked: false,
+            failed: None,
+        }
     }
 
-    /// Whether `t`'s batches go straight into it (decided at its first batch).
+    /// The transaction, once a COPY in progress has ended (with its error,
+    /// should the server have refused a row).
+    fn tx(&mut self) -> StoreResult<&mut Transaction<'c>> {
+        if let (Some(_), Some(streamer)) = (self.streaming.take(), self.streamer.as_ref()) {
+            let (tx, outcome) = streamer.close()?;
+            self.tx = Some(tx);
+            outcome?;
+        }
+        self.tx.as_deref_mut().ok_or_else(copy::gone)
+    }
+
+    /// Whether `t`'s batches go straight into it (decided at its first
+    /// batch: when it is empty), its keys and indexes then dropped until
+    /// `finish_direct`.
     fn is_direct(&mut self, t: &codec::Table) -> StoreResult<bool> {
         if let Some(&d) = self.direct.get(t.name) {
             return Ok(d);
         }
-        if !self.allow_direct {
-            self.direct.insert(t.name, false);
-            return Ok(false);
+        let d = self.streamer.is_some() && {
+            let r = self.tx()?.query_one(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", t.name), &[]).map_err(db)?;
+            codec::get::<bool>(&r, 0)?
+        };
+        if d {
+            self.defer_indexes(t.name)?;
         }
-        let r = self.tx.query_one(&format!("SELECT NOT EXISTS (SELECT 1 FROM {})", t.name), &[]).map_err(db)?;
-        let d = codec::get::<bool>(&r, 0)?;
         self.direct.insert(t.name, d);
         Ok(d)
+    }
+
+    /// Drops `table`'s keys and indexes, keeping the statements that build
+    /// them again (in the catalogue's own words, so they stay what the
+    /// migrations made). The drop is part of the import's transaction: a
+    /// failed or killed import leaves them as they were.
+    fn defer_indexes(&mut self, table: &'static str) -> StoreResult<()> {
+        let tx = self.tx()?;
+        let keys = tx
+            .query(
+                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+                 WHERE conrelid = $1::text::regclass AND contype IN ('p', 'u') ORDER BY conname",
+                &[&table],
+            )
+            .map_err(db)?;
+        let indexes = tx
+            .query(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+                 WHERE i.indrelid = $1::text::regclass
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                 ORDER BY 1",
+                &[&table],
+            )
+            .map_err(db)?;
+        let mut drop = String::new();
+        let mut build = Vec::new();
+        for r in &keys {
+            let (name, def): (String, String) = (codec::get(r, 0)?, codec::get(r, 1)?);
+            drop.push_str(&format!("ALTER TABLE {table} DROP CONSTRAINT {};", quote_ident(&name)));
+            build.push(format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", quote_ident(&name)));
+        }
+        for r in &indexes {
+            let (name, def): (String, String) = (codec::get(r, 0)?, codec::get(r, 1)?);
+            drop.push_str(&format!("DROP INDEX {name};"));
+            build.push(def);
+        }
+        if !drop.is_empty() {
+            tx.batch_execute(&drop).map_err(db)?;
+            self.deferred.push((table, build));
+        }
+        Ok(())
+    }
+
+    /// Builds the keys and indexes of the tables loaded directly again.
+    /// A key a repeated row refuses fails the load (see `failed`).
+    fn finish_direct(&mut self) -> StoreResult<()> {
+        if self.deferred.is_empty() || self.failed.is_some() {
+            return Ok(());
+        }
+        let deferred = std::mem::take(&mut self.deferred);
+        let tx = self.tx()?;
+        // an index is built by sorting: more memory, fewer passes
+        tx.batch_execute(
+            "SELECT set_config('maintenance_work_mem', '256MB', true)
+             WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456",
+        )
+        .map_err(db)?;
+        let mut repeated = None;
+        'tables: for (_, statements) in &deferred {
+            for s in statements {
+                match tx.batch_execute(s) {
+                    Ok(()) => {}
+                    Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                        repeated = Some(e);
+                        break 'tables;
+                    }
+                    Err(e) => return Err(db(e)),
+                }
+            }
+        }
+        if let Some(e) = repeated {
+            // back to the start of the import (the dropped keys with it):
+            // keeps the transaction usable for another pass
+            tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT {START}")).map_err(db)?;
+            self.staged.clear();
+            self.failed = Some(db(e));
+        }
+        Ok(())
     }
 
     fn put<R>(
         &mut self,
         t: &codec::Table,
         rows: &[R],
-        copy: fn(&mut BinaryCopyInWriter, &R) -> Result<(), postgres::Error>,
+        copy: fn(&mut CopyRows, &R) -> Result<(), copy::EncodeError>,
     ) -> StoreResult<()> {
         if rows.is_empty() || self.failed.is_some() {
             return Ok(());
         }
+        let mut data = CopyRows::new(t.types());
+        for r in rows {
+            copy(&mut data, r).map_err(|e| copy::encode_error(t.name, e))?;
+        }
         if self.is_direct(t)? {
-            return match copy_rows(self.tx, t.name, t, rows, copy) {
-                Ok(()) => Ok(()),
-                Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
-                    // back to the start of the import: keeps the transaction
-                    // usable for `known_ids`, which must see what was stored before it
-                    self.tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT {START}")).map_err(db)?;
-                    self.staged.clear();
-                    self.failed = Some(db(e));
-                    Ok(())
-                }
-                Err(e) => Err(db(e)),
-            };
+            if self.streaming != Some(t.name) {
+                self.tx()?; // ends another table's COPY
+            }
+            let Some(streamer) = self.streamer.as_ref() else { return Err(copy::gone()) };
+            if self.streaming != Some(t.name) {
+                let tx = self.tx.take().ok_or_else(copy::gone)?;
+                streamer.open(tx, codec::copy_sql(t.name, t.cols))?;
+                self.streaming = Some(t.name);
+            }
+            return streamer.send(data.take());
         }
         let stage = t.stage();
-        if self.staged.contains(&t.name) {
-            self.tx.batch_execute(&format!("TRUNCATE {stage}")).map_err(db)?;
+        let first = !self.staged.contains(&t.name);
+        let tx = self.tx()?;
+        if first {
+            tx.batch_execute(&format!(
+                "CREATE TEMP TABLE {stage} (LIKE {name}, seq BIGINT GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP",
+                name = t.name
+            ))
+            .map_err(db)?;
         } else {
-            self.tx
-                .batch_execute(&format!(
-                    "CREATE TEMP TABLE {stage} (LIKE {name}, seq BIGINT GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP",
-                    name = t.name
-                ))
-                .map_err(db)?;
+            tx.batch_execute(&format!("TRUNCATE {stage}")).map_err(db)?;
+        }
+        copy::copy_all(tx, &codec::copy_sql(&stage, t.cols), &data.take())?;
+        tx.execute(&t.upsert_sql(), &[]).map_err(db)?;
+        if first {
             self.staged.push(t.name);
         }
-        copy_rows(self.tx, &stage, t, rows, copy).map_err(db)?;
-        self.tx.execute(&t.upsert_sql(), &[]).map_err(db)?;
         Ok(())
     }
 }
@@ -351,7 +470,7 @@ impl Sink<'_, '_> {
     /// `ANALYZE table` inside the import's transaction: a hint, never a
     /// failure (a role that may not analyse the table imports all the same).
     fn analyze(&mut self, table: &str) -> StoreResult<()> {
-        let mut sp = self.tx.savepoint("tw_analyze").map_err(db)?;
+        let mut sp = self.tx()?.savepoint("tw_analyze").map_err(db)?;
         if sp.batch_execute(&format!("ANALYZE {table}")).is_ok() {
             sp.commit().map_err(db)?;
         }
@@ -379,28 +498,47 @@ impl Sink<'_, '_> {
             return Ok(false);
         }
         let r = self
-            .tx
+            .tx()?
             .query_one("SELECT EXISTS (SELECT 1 FROM transactions GROUP BY txn_id HAVING count(*) > 1)", &[])
             .map_err(db)?;
         codec::get(&r, 0)
     }
 }
 
-/// `rows` into `table` (with `t`'s columns) by binary COPY.
-fn copy_rows<R>(
-    tx: &mut Transaction,
-    table: &str,
-    t: &codec::Table,
-    rows: &[R],
-    copy: fn(&mut BinaryCopyInWriter, &R) -> Result<(), postgres::Error>,
-) -> Result<(), postgres::Error> {
-    let w = tx.copy_in(&codec::copy_sql(table, t.cols))?;
-    let mut w = BinaryCopyInWriter::new(w, &t.types());
-    for r in rows {
-        copy(&mut w, r)?;
-    }
-    w.finish()?;
-    Ok(())
+/// One pass of an import over `tx`: `f` puts the rows (through a sink
+/// whose COPY thread lives as long as the pass). Returns whether `f`
+/// accepted them, and whether a key came twice in tables loaded directly
+/// (the pass is then to be made again through staging).
+fn load_pass(
+    tx: &mut Transaction<'_>,
+    allow_direct: bool,
+    f: &mut dyn FnMut(&mut dyn ImportSink) -> StoreResult<bool>,
+) -> StoreResult<(bool, bool)> {
+    std::thread::scope(|s| {
+        let (streamer, copier) = copy::streamer();
+        let thread = std::thread::Builder::new()
+            .name("tierwise-copy".to_string())
+            .spawn_scoped(s, move || copier.run())
+            .map_err(|e| StoreError::Aborted(format!("cannot start the import's COPY thread: {e}")))?;
+        let mut sink = Sink::new(tx, allow_direct.then_some(streamer));
+        let outcome = (|| {
+            let ok = f(&mut sink)?;
+            if ok {
+                sink.finish_direct()?;
+            }
+            let repeated = sink.failed.is_some() || (ok && sink.txn_ids_repeat()?);
+            if ok && !repeated {
+                sink.analyze_loaded()?;
+            }
+            sink.tx()?; // the last COPY ended
+            Ok((ok, repeated))
+        })();
+        drop(sink); // the COPY thread's channels close: it ends
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+        outcome
+    })
 }
 
 impl ImportSink for Sink<'_, '_> {
@@ -411,7 +549,7 @@ impl ImportSink for Sink<'_, '_> {
             IdKind::Product => "SELECT product_id FROM products",
         };
         let mut out = HashSet::new();
-        let mut rows = self.tx.query_raw(sql, std::iter::empty::<&str>()).map_err(db)?;
+        let mut rows = self.tx()?.query_raw(sql, std::iter::empty::<&str>()).map_err(db)?;
         while let Some(r) = rows.next().map_err(db)? {
             out.insert(codec::get::<String>(&r, 0)?);
         }
@@ -450,7 +588,7 @@ impl ImportSink for Sink<'_, '_> {
         pairs.sort_unstable();
         let (ids, clients): (Vec<&str>, Vec<&str>) = pairs.into_iter().unzip();
         if !ids.is_empty() {
-            self.tx.execute(codec::MOVE_TRANSACTIONS, &[&ids, &clients]).map_err(db)?;
+            self.tx()?.execute(codec::MOVE_TRANSACTIONS, &[&ids, &clients]).map_err(db)?;
         }
         self.put(&codec::TRANSACTIONS, rows, codec::copy_transaction)?;
         if !self.txn_stats_checked {
@@ -461,7 +599,7 @@ impl ImportSink for Sink<'_, '_> {
             // the table grows.
             self.txn_stats_checked = true;
             let known = self
-                .tx
+                .tx()?
                 .query_one(
                     "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema()
                      AND tablename = 'transactions' AND attname = 'txn_id')",
@@ -537,10 +675,9 @@ fn refuse_if_open(c: &mut impl GenericClient, what: &str) -> StoreResult<()> {
 }
 
 impl PgRunWriter<'_> {
-    fn copy_in(&mut self, table: &str, cols: &[(&str, postgres::types::Type)]) -> StoreResult<BinaryCopyInWriter<'_>> {
-        let types: Vec<_> = cols.iter().map(|c| c.1.clone()).collect();
-        let w = self.c.copy_in(&codec::copy_sql(table, cols)).map_err(db)?;
-        Ok(BinaryCopyInWriter::new(w, &types))
+    /// `rows` into `table` (its columns `cols`) by one binary COPY.
+    fn copy(&mut self, table: &str, cols: &[(&str, postgres::types::Type)], rows: &mut CopyRows) -> StoreResult<()> {
+        copy::copy_all(&mut *self.c, &codec::copy_sql(table, cols), &rows.take()).map(|_| ())
     }
 
     fn rollback(&mut self) {
@@ -586,18 +723,16 @@ impl PgRunWriter<'_> {
         let mut sorted: Vec<&(String, u8)> = deciles.iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let run_id = self.run_id;
-        let mut w = self.copy_in(
-            "value_deciles",
-            &[
-                ("run_id", postgres::types::Type::INT8),
-                ("client_id", postgres::types::Type::TEXT),
-                ("value_decile", postgres::types::Type::INT2),
-            ],
-        )?;
+        let cols = [
+            ("run_id", postgres::types::Type::INT8),
+            ("client_id", postgres::types::Type::TEXT),
+            ("value_decile", postgres::types::Type::INT2),
+        ];
+        let mut rows = CopyRows::new(cols.iter().map(|c| c.1.clone()).collect());
         for (id, d) in sorted {
-            w.write(&[&run_id, id, &i16::from(*d)]).map_err(db)?;
+            rows.write(&[&run_id, id, &i16::from(*d)]).map_err(|e| copy::encode_error("value_deciles", e))?;
         }
-        w.finish().map_err(db)?;
+        self.copy("value_deciles", &cols, &mut rows)?;
         let finished = Utc::now();
         self.c
             .execute(
@@ -610,6 +745,7 @@ impl PgRunWriter<'_> {
             "rule_version": self.pack_version, "clients": clients,
         });
         append_audit(&mut *self.c, "system", "classification.run", &format!("run:{run_id}"), &payload.to_string())?;
+        tierwise_store::failpoint("run.commit");
         self.c.batch_execute("COMMIT").map_err(db)?;
         self.open = false;
         Ok(RunInfo {
@@ -630,24 +766,24 @@ impl RunWriter for PgRunWriter<'_> {
             return Ok(());
         }
         let run_id = self.run_id;
-        let mut w = self.copy_in("classifications", codec::CLASSIFICATIONS)?;
+        let mut results = CopyRows::new(codec::CLASSIFICATIONS.iter().map(|c| c.1.clone()).collect());
         for (c, prev) in rows {
-            codec::copy_classification(&mut w, run_id, c, prev.as_ref()).map_err(db)?;
+            codec::copy_classification(&mut results, run_id, c, prev.as_ref())
+                .map_err(|e| copy::encode_error("classifications", e))?;
         }
-        w.finish().map_err(db)?;
-        let mut w = self.copy_in(
-            "explanations",
-            &[
-                ("run_id", postgres::types::Type::INT8),
-                ("client_id", postgres::types::Type::TEXT),
-                ("explanation", postgres::types::Type::TEXT),
-            ],
-        )?;
+        self.copy("classifications", codec::CLASSIFICATIONS, &mut results)?;
+        let cols = [
+            ("run_id", postgres::types::Type::INT8),
+            ("client_id", postgres::types::Type::TEXT),
+            ("explanation", postgres::types::Type::TEXT),
+        ];
+        let mut explanations = CopyRows::new(cols.iter().map(|c| c.1.clone()).collect());
         for (c, _) in rows {
-            w.write(&[&run_id, &c.client_id, &c.explanation.as_json()]).map_err(db)?;
+            explanations
+                .write(&[&run_id, &c.client_id, &c.explanation.as_json()])
+                .map_err(|e| copy::encode_error("explanations", e))?;
         }
-        w.finish().map_err(db)?;
-        Ok(())
+        self.copy("explanations", &cols, &mut explanations)
     }
 
     fn finish(mut self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
@@ -730,12 +866,7 @@ impl Store for PostgresStore {
         // the last row of a key wins and txn_ids move as always.
         let mut allow_direct = true;
         let ok = loop {
-            let mut sink = Sink::new(&mut tx, allow_direct);
-            let ok = f(&mut sink)?;
-            let repeated = sink.failed.is_some() || (ok && sink.txn_ids_repeat()?);
-            if ok && !repeated {
-                sink.analyze_loaded()?;
-            }
+            let (ok, repeated) = load_pass(&mut tx, allow_direct, f)?;
             if !(ok && repeated && allow_direct) {
                 break ok && !repeated;
             }

@@ -421,7 +421,7 @@ impl WorkStore for PostgresStore {
                 // as an import: txn_ids stay unique across clients only
                 // while their writers take turns (see 0001_init.sql)
                 tx.batch_execute(&lock_sql("import")).map_err(db)?;
-                let mut sink = Sink::new(&mut *tx, false);
+                let mut sink = Sink::new(&mut *tx, None);
                 sink.put_transactions(&b.transactions)?;
             }
             let mut moved = vec![false; b.reassign.len()];

@@ -468,6 +468,7 @@ impl RunWriter for SqliteRunWriter {
                 &format!("run:{}", self.run_id),
                 &payload.to_string(),
             )?;
+            tierwise_store::failpoint("run.commit");
             self.c.execute_batch("COMMIT").map_err(db)?;
             Ok(RunInfo {
                 run_id: self.run_id,

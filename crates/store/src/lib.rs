@@ -338,3 +338,20 @@ impl<T: Store + DeskStore + WorkStore> Database for T {}
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+
+/// The environment variable that names a failpoint to stop at (see [`failpoint`]).
+pub const FAILPOINT_VAR: &str = "TIERWISE_FAILPOINT";
+
+/// A point where a crash test stops the program: when `TIERWISE_FAILPOINT`
+/// names `name`, the program says so on standard error and waits there
+/// (for the test's SIGKILL) instead of going on. Otherwise nothing happens.
+/// The crash tests use it where the window to kill in is too short to hit
+/// by watching the database (a run's last commit).
+pub fn failpoint(name: &str) {
+    if std::env::var_os(FAILPOINT_VAR).is_some_and(|v| v == name) {
+        eprintln!("failpoint {name}: waiting to be killed");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    }
+}
