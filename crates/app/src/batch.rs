@@ -62,7 +62,7 @@ pub(crate) fn run_in(
     progress: &dyn Progress,
 ) -> AppResult<BatchOutcome> {
     use rayon::prelude::*;
-    let total = store.counts()?.clients as u64;
+    let total = store.client_count()? as u64;
     // only the records the engine reads as of D leave the store
     let window = engine.window(as_of);
     progress.total(match partition {

@@ -323,6 +323,13 @@ impl Cli {
     }
 }
 
+/// mimalloc rather than the system's allocator: a classification run, an
+/// import and the server allocate and free millions of small values (a
+/// client's strings, a chunk's rows) across threads, where glibc's malloc
+/// took a tenth of a run's CPU time (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // A closed pipe (`tierwise export classifications | head`) ends the
     // program quietly, as for every Unix tool, instead of a panic in print.

@@ -55,6 +55,11 @@ impl CopyRows {
         Ok(())
     }
 
+    /// How many bytes the rows written so far take.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The rows written so far; the buffer starts again empty.
     pub fn take(&mut self) -> Bytes {
         self.buf.split().freeze()
@@ -190,6 +195,54 @@ impl Copier<'_, '_> {
             }
             (None, None) => Err(gone()),
         })
+    }
+}
+
+/// COPYs sent in order on a connection lent to a thread of their own, while
+/// the caller goes on (a classification run: the writer encodes the next
+/// results while the server takes the last). The first failure is kept and
+/// the COPYs after it are skipped; [`CopyQueue::finish`] reports it.
+pub(crate) struct CopyQueue {
+    to: SyncSender<(String, Bytes)>,
+    thread: std::thread::JoinHandle<(postgres::Client, StoreResult<()>)>,
+}
+
+/// COPYs waiting for the queue's thread.
+const QUEUED_COPIES: usize = 2;
+
+impl CopyQueue {
+    /// Lends `client` (inside its transaction) to a new thread.
+    pub fn start(client: postgres::Client) -> StoreResult<CopyQueue> {
+        let (to, from) = sync_channel::<(String, Bytes)>(QUEUED_COPIES);
+        let thread = std::thread::Builder::new()
+            .name("tierwise-copy".to_string())
+            .spawn(move || {
+                let mut client = client;
+                let mut outcome = Ok(());
+                for (sql, rows) in from {
+                    if outcome.is_ok() {
+                        outcome = copy_all(&mut client, &sql, &rows).map(|_| ());
+                    }
+                }
+                (client, outcome)
+            })
+            .map_err(|e| StoreError::Aborted(format!("cannot start a COPY thread: {e}")))?;
+        Ok(CopyQueue { to, thread })
+    }
+
+    /// One COPY (`sql`) of `rows`, after those sent before.
+    pub fn send(&self, sql: String, rows: Bytes) -> StoreResult<()> {
+        self.to.send((sql, rows)).map_err(|_| gone())
+    }
+
+    /// Waits for every COPY sent: the connection back, and the first failure.
+    pub fn finish(self) -> (postgres::Client, StoreResult<()>) {
+        let CopyQueue { to, thread } = self;
+        drop(to); // the thread ends once it has sent what is queued
+        match thread.join() {
+            Ok(back) => back,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 

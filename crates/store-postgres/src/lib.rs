@@ -141,6 +141,17 @@ impl std::ops::DerefMut for Conn<'_> {
     }
 }
 
+impl Conn<'_> {
+    /// The client, lent out (to a COPY thread) until [`Conn::put_back`];
+    /// the connection must not be used meanwhile.
+    fn lend(&mut self) -> Option<Client> {
+        self.client.take()
+    }
+    fn put_back(&mut self, c: Client) {
+        self.client = Some(c);
+    }
+}
+
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.client.take() {
@@ -622,7 +633,14 @@ impl ImportSink for Sink<'_, '_> {
 
 /// A run in progress: its own connection inside `BEGIN` … `COMMIT`.
 struct PgRunWriter<'s> {
+    /// the run's connection (lent to `queue`'s thread while it copies)
     c: Conn<'s>,
+    /// results and explanations on their way to the server, once the first
+    /// batch is sent
+    queue: Option<copy::CopyQueue>,
+    /// results and explanations encoded, not yet sent
+    results: CopyRows,
+    explanations: CopyRows,
     /// true from `BEGIN` until `COMMIT` or `ROLLBACK`
     open: bool,
     run_id: i64,
@@ -674,13 +692,76 @@ fn refuse_if_open(c: &mut impl GenericClient, what: &str) -> StoreResult<()> {
     }
 }
 
+/// The columns of `explanations`, in COPY order.
+const EXPLANATION_COLS: &[(&str, postgres::types::Type)] = &[
+    ("run_id", postgres::types::Type::INT8),
+    ("client_id", postgres::types::Type::TEXT),
+    ("explanation", postgres::types::Type::TEXT),
+];
+
+/// Encoded results sent to the server once they reach this size: a few
+/// dozen COPYs a run of a million clients, each overlapping the encoding
+/// of the next.
+const COPY_BYTES: usize = 4 << 20;
+
+impl<'s> PgRunWriter<'s> {
+    fn new(c: Conn<'s>, as_of: NaiveDate, pack_id: &str, pack_version: &str, run_id: i64, part: Option<i64>) -> Self {
+        PgRunWriter {
+            c,
+            queue: None,
+            results: CopyRows::new(codec::CLASSIFICATIONS.iter().map(|c| c.1.clone()).collect()),
+            explanations: CopyRows::new(EXPLANATION_COLS.iter().map(|c| c.1.clone()).collect()),
+            open: false,
+            run_id,
+            as_of,
+            pack_id: pack_id.to_string(),
+            pack_version: pack_version.to_string(),
+            started_at: String::new(),
+            part,
+        }
+    }
+}
+
 impl PgRunWriter<'_> {
     /// `rows` into `table` (its columns `cols`) by one binary COPY.
     fn copy(&mut self, table: &str, cols: &[(&str, postgres::types::Type)], rows: &mut CopyRows) -> StoreResult<()> {
         copy::copy_all(&mut *self.c, &codec::copy_sql(table, cols), &rows.take()).map(|_| ())
     }
 
+    /// Queues the results and explanations encoded so far (`all`: however
+    /// few; else only a buffer of at least `COPY_BYTES`).
+    fn send(&mut self, all: bool) -> StoreResult<()> {
+        for (table, cols) in [("classifications", codec::CLASSIFICATIONS), ("explanations", EXPLANATION_COLS)] {
+            let rows = if table == "classifications" { &mut self.results } else { &mut self.explanations };
+            if rows.len() == 0 || (!all && rows.len() < COPY_BYTES) {
+                continue;
+            }
+            let data = rows.take();
+            if self.queue.is_none() {
+                let client = self.c.lend().ok_or_else(copy::gone)?;
+                self.queue = Some(copy::CopyQueue::start(client)?);
+            }
+            if let Some(q) = &self.queue {
+                q.send(codec::copy_sql(table, cols), data)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every queued COPY; the connection is the writer's again.
+    fn settle(&mut self) -> StoreResult<()> {
+        match self.queue.take() {
+            Some(q) => {
+                let (client, outcome) = q.finish();
+                self.c.put_back(client);
+                outcome
+            }
+            None => Ok(()),
+        }
+    }
+
     fn rollback(&mut self) {
+        let _ = self.settle();
         if self.open {
             self.open = false;
             let _ = self.c.batch_execute("ROLLBACK");
@@ -717,6 +798,8 @@ impl PgRunWriter<'_> {
     }
 
     fn finish_inner(&mut self, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
+        self.send(true)?;
+        self.settle()?;
         if let Some(part) = self.part {
             return self.finish_partition(part, clients);
         }
@@ -766,24 +849,14 @@ impl RunWriter for PgRunWriter<'_> {
             return Ok(());
         }
         let run_id = self.run_id;
-        let mut results = CopyRows::new(codec::CLASSIFICATIONS.iter().map(|c| c.1.clone()).collect());
         for (c, prev) in rows {
-            codec::copy_classification(&mut results, run_id, c, prev.as_ref())
+            codec::copy_classification(&mut self.results, run_id, c, prev.as_ref())
                 .map_err(|e| copy::encode_error("classifications", e))?;
-        }
-        self.copy("classifications", codec::CLASSIFICATIONS, &mut results)?;
-        let cols = [
-            ("run_id", postgres::types::Type::INT8),
-            ("client_id", postgres::types::Type::TEXT),
-            ("explanation", postgres::types::Type::TEXT),
-        ];
-        let mut explanations = CopyRows::new(cols.iter().map(|c| c.1.clone()).collect());
-        for (c, _) in rows {
-            explanations
+            self.explanations
                 .write(&[&run_id, &c.client_id, &c.explanation.as_json()])
                 .map_err(|e| copy::encode_error("explanations", e))?;
         }
-        self.copy("explanations", &cols, &mut explanations)
+        self.send(false)
     }
 
     fn finish(mut self: Box<Self>, deciles: &[(String, u8)], clients: i64) -> StoreResult<RunInfo> {
@@ -924,6 +997,11 @@ impl Store for PostgresStore {
         })
     }
 
+    fn client_count(&self) -> StoreResult<i64> {
+        let r = self.connect()?.query_one("SELECT count(*) FROM clients", &[]).map_err(db)?;
+        codec::get(&r, 0)
+    }
+
     fn scan_books(
         &self,
         catalog: &Catalog,
@@ -944,16 +1022,7 @@ impl Store for PostgresStore {
         pack_text: &str,
     ) -> StoreResult<Box<dyn RunWriter + '_>> {
         let c = self.connect()?;
-        let mut w = PgRunWriter {
-            c,
-            open: false,
-            run_id: 0,
-            as_of,
-            pack_id: pack_id.to_string(),
-            pack_version: pack_version.to_string(),
-            started_at: String::new(),
-            part: None,
-        };
+        let mut w = PgRunWriter::new(c, as_of, pack_id, pack_version, 0, None);
         w.c.batch_execute("BEGIN").map_err(db)?;
         w.open = true;
         let started = Utc::now();
@@ -1053,16 +1122,7 @@ impl Store for PostgresStore {
         })?;
         // 2. the partition's own transaction: its previous rows go, new ones come
         let c = self.connect()?;
-        let mut w = PgRunWriter {
-            c,
-            open: false,
-            run_id,
-            as_of,
-            pack_id: pack_id.to_string(),
-            pack_version: pack_version.to_string(),
-            started_at: String::new(),
-            part: Some(part),
-        };
+        let mut w = PgRunWriter::new(c, as_of, pack_id, pack_version, run_id, Some(part));
         w.c.batch_execute("BEGIN").map_err(db)?;
         w.open = true;
         let lock = w
@@ -1124,16 +1184,7 @@ impl Store for PostgresStore {
 
     fn begin_finish_partitions(&self) -> StoreResult<(OpenRun, Vec<(String, Decimal)>, Box<dyn RunWriter + '_>)> {
         let c = self.connect()?;
-        let mut w = PgRunWriter {
-            c,
-            open: false,
-            run_id: 0,
-            as_of: NaiveDate::default(),
-            pack_id: String::new(),
-            pack_version: String::new(),
-            started_at: String::new(),
-            part: None,
-        };
+        let mut w = PgRunWriter::new(c, NaiveDate::default(), "", "", 0, None);
         w.c.batch_execute("BEGIN").map_err(db)?;
         w.open = true;
         w.c.batch_execute(&lock_sql("run")).map_err(db)?;

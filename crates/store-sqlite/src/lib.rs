@@ -167,7 +167,8 @@ impl SqliteStore {
         c.busy_timeout(std::time::Duration::from_secs(30)).map_err(db)?;
         c.set_prepared_statement_cache_capacity(64);
         c.execute_batch(
-            "PRAGMA journal_mode = WAL;
+            "PRAGMA page_size = 16384;
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;",
@@ -627,6 +628,10 @@ impl Store for SqliteStore {
             runs: n("classification_runs WHERE finished_at <> ''")?,
             checks: n("suitability_checks")?,
         })
+    }
+
+    fn client_count(&self) -> StoreResult<i64> {
+        self.connect()?.query_row_cached("SELECT count(*) FROM clients", [], |r| r.get(0)).map_err(db)
     }
 
     /// The book is split into id ranges read in parallel, one connection and

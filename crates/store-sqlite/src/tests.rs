@@ -133,6 +133,20 @@ fn the_audit_trail_refuses_updates_and_deletes() {
 }
 
 #[test]
+fn a_new_database_has_16_kib_pages_and_an_existing_one_keeps_its_own() {
+    let (_dir, s) = store();
+    let c = s.connect().unwrap();
+    assert_eq!(c.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap(), 16384);
+    // a database made elsewhere with 4 KiB pages (SQLite's default) opens as it is
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    Connection::open(&path).unwrap().execute_batch("PRAGMA page_size = 4096; CREATE TABLE t (x)").unwrap();
+    let old = SqliteStore::open(&path).unwrap();
+    let c = old.connect().unwrap();
+    assert_eq!(c.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap(), 4096);
+}
+
+#[test]
 fn urls_name_sqlite_files() {
     assert_eq!(SqliteStore::path_from_url("sqlite://tierwise.db").unwrap(), PathBuf::from("tierwise.db"));
     assert_eq!(SqliteStore::path_from_url("sqlite:///tmp/x.db").unwrap(), PathBuf::from("/tmp/x.db"));

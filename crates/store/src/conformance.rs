@@ -68,6 +68,7 @@ pub fn import_commits_on_true_and_rolls_back_on_false(s: &dyn Store) {
         .unwrap();
     assert!(!ok);
     assert_eq!(s.counts().unwrap().clients, 3, "a rolled-back import leaves nothing");
+    assert_eq!(s.client_count().unwrap(), 3, "the clients alone, counted as counts() does");
     let err = s.import(&mut |sink| {
         sink.put_clients(&[client("C8")])?;
         Err(StoreError::Aborted("boom".into()))

@@ -187,6 +187,11 @@ pub trait Store: Send + Sync {
     /// Everything about one client, for a check or a single reclassification.
     fn client_book(&self, client_id: &str, catalog: &Catalog) -> StoreResult<Option<ClientBook>>;
     fn counts(&self) -> StoreResult<BookCounts>;
+    /// How many clients the book holds (`counts().clients`, without
+    /// counting every other table: a run's progress asks only this).
+    fn client_count(&self) -> StoreResult<i64> {
+        Ok(self.counts()?.clients)
+    }
 
     /// Streams every client exactly once, in chunks of about `chunk` clients;
     /// each chunk is in id order, but a backend may read id ranges in
