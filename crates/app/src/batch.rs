@@ -69,7 +69,9 @@ pub(crate) fn run_in(
         Some(p) => total.div_ceil(p.partitions.max(1) as u64),
         None => total,
     });
-    let mut values: Vec<(String, Decimal)> = Vec::new();
+    // (client id, value) of each chunk as it came: chunks are id-ordered
+    // and disjoint, so ordering them by their first id orders the book
+    let mut values: Vec<Vec<(String, Decimal)>> = Vec::new();
     let mut tiers: Vec<(String, u64)> = Vec::new();
     let mut segments: Vec<(String, u64)> = Vec::new();
     let mut dist = Distribution::default();
@@ -99,13 +101,17 @@ pub(crate) fn run_in(
         for chunk in book_rx {
             let rows: Results =
                 chunk.into_par_iter().map(|sc| (engine.classify(&sc.book, catalog, as_of), sc.previous)).collect();
+            let mut chunk_values = Vec::with_capacity(rows.len());
             for (c, prev) in &rows {
-                values.push((c.client_id.clone(), c.value));
+                chunk_values.push((c.client_id.clone(), c.value));
                 count(&mut tiers, &c.asset_tier);
                 count(&mut segments, &c.segment);
                 let (pt, ps) = prev.as_ref().map(|(t, s)| (t.as_str(), s.as_str())).unwrap_or(("", ""));
                 dist.tier_matrix.add(pt, &c.asset_tier);
                 dist.segment_matrix.add(ps, &c.segment);
+            }
+            if !chunk_values.is_empty() {
+                values.push(chunk_values);
             }
             done += rows.len() as u64;
             if res_tx.send(rows).is_err() {
@@ -121,6 +127,8 @@ pub(crate) fn run_in(
     let writer = write_res??;
     scan_res??;
 
+    values.sort_unstable_by(|a, b| a[0].0.as_bytes().cmp(b[0].0.as_bytes()));
+    let values: Vec<(String, Decimal)> = values.into_iter().flatten().collect();
     let clients = values.len() as u64;
     dist.clients = clients;
     tiers.sort();

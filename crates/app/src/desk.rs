@@ -1184,9 +1184,9 @@ impl App {
         let explanation = self.store.explanation(run.run_id, &row.client_id)?;
         let value = |d: &str| stored_value(row, d);
         let mut dimensions = Vec::new();
-        if let Some(text) = explanation {
+        if let Some(stored) = explanation {
             let ex =
-                Explanation::from_json(&text).map_err(|e| AppError::Aborted(format!("stored explanation: {e}")))?;
+                Explanation::from_stored(&stored).map_err(|e| AppError::Aborted(format!("stored explanation: {e}")))?;
             let rendered = tierwise_classify::render_explanation(&pack, &ex, &value, lang);
             for (l, text) in ex.lines(&pack).iter().zip(rendered) {
                 let v = value(&l.dimension);

@@ -20,6 +20,10 @@ impl Catalog {
     pub fn index_of(&self, product_id: &str) -> Option<u32> {
         self.index.get(product_id).copied()
     }
+    /// [`Catalog::index_of`] of an id as stored bytes.
+    pub fn index_of_bytes(&self, product_id: &[u8]) -> Option<u32> {
+        std::str::from_utf8(product_id).ok().and_then(|p| self.index_of(p))
+    }
     pub fn get(&self, index: u32) -> Option<&Product> {
         self.products.get(index as usize)
     }

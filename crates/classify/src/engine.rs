@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use tierwise_domain::{add_months_clamped, age_at, BusinessLine, ClientKind, Goal, ProductRisk, RiskLevel, TxnKind};
-use tierwise_rules::expr::{FieldType, Value};
+use tierwise_rules::expr::Value;
 use tierwise_rules::{DimensionRules, Fact, Pack, RuleDim, RULE_DIMS};
 
 /// 评估状态: the first of these that holds.
@@ -342,8 +342,8 @@ impl<'p> Engine<'p> {
 
         // ---- the explanation: facts, rule references, definition inputs
         let mut ex = ExplanationWriter::new();
-        for f in 0..Fact::COUNT {
-            ex.fact(&shown(schema, &row, f));
+        for v in &row[..Fact::COUNT] {
+            ex.fact(v);
         }
         ex.rules();
         for dim in RULE_DIMS {
@@ -361,20 +361,18 @@ impl<'p> Engine<'p> {
         let validity =
             assessed.map(|a| self.validity.get(&a.questionnaire_id).copied().unwrap_or(pack.validity_months));
         let material_change = c.material_change_at.filter(|m| *m <= d);
-        ex.input("snapshot", snapshot.as_ref().map(|s| s as &dyn std::fmt::Display));
-        ex.input("holdings_counted", Some(&counted));
-        ex.input("credit_rows_excluded", Some(&credit_rows));
-        ex.input("assessed_at", assessed.map(|a| &a.assessed_at as &dyn std::fmt::Display));
-        ex.input("questionnaire", assessed.map(|a| &a.questionnaire_id as &dyn std::fmt::Display));
-        ex.input("channel", assessed.map(|a| &a.channel as &dyn std::fmt::Display));
-        let score = assessed.and_then(|a| a.result.score);
-        ex.input("score", score.as_ref().map(|s| s as &dyn std::fmt::Display));
-        ex.input("validity_months", validity.as_ref().map(|v| v as &dyn std::fmt::Display));
-        ex.input("expiry", expiry.as_ref().map(|e| e as &dyn std::fmt::Display));
-        let days = expiry.map(|e| (e - d).num_days());
-        ex.input("days_to_expiry", days.as_ref().map(|v| v as &dyn std::fmt::Display));
-        ex.input("material_change_at", material_change.as_ref().map(|m| m as &dyn std::fmt::Display));
-        ex.input("product", behaviour.as_ref().map(|(_, p)| p as &dyn std::fmt::Display));
+        ex.input_date("snapshot", snapshot);
+        ex.input_int("holdings_counted", Some(i64::from(counted)));
+        ex.input_int("credit_rows_excluded", Some(i64::from(credit_rows)));
+        ex.input_timestamp("assessed_at", assessed.map(|a| a.assessed_at));
+        ex.input_text("questionnaire", assessed.map(|a| a.questionnaire_id.as_str()));
+        ex.input_text("channel", assessed.map(|a| a.channel.as_str()));
+        ex.input_int("score", assessed.and_then(|a| a.result.score));
+        ex.input_int("validity_months", validity.map(i64::from));
+        ex.input_date("expiry", expiry);
+        ex.input_int("days_to_expiry", expiry.map(|e| (e - d).num_days()));
+        ex.input_date("material_change_at", material_change);
+        ex.input_text("product", behaviour.as_ref().map(|(_, p)| p.as_str()));
         let ex = ex.finish();
 
         Classification {
@@ -402,25 +400,5 @@ impl<'p> Engine<'p> {
             assessment: assessment.map(|(i, _, e)| AssessmentRef { index: i, expiry: e }),
             age,
         }
-    }
-}
-
-/// A field's value as an explanation shows it.
-pub(crate) enum Shown<'a> {
-    Absent,
-    Bool(bool),
-    Num(Decimal),
-    Text(&'a str),
-}
-
-fn shown<'a>(schema: &'a tierwise_rules::expr::Schema, row: &[Value], f: usize) -> Shown<'a> {
-    match (row[f], schema.ty(f)) {
-        (Value::Absent, _) => Shown::Absent,
-        (Value::Bool(b), _) => Shown::Bool(b),
-        (Value::Num(n), _) => Shown::Num(n),
-        (Value::Enum(i), FieldType::Enum { values, .. }) => {
-            values.get(i as usize).map(|v| Shown::Text(v.as_str())).unwrap_or(Shown::Absent)
-        }
-        (Value::Enum(_), _) => Shown::Absent,
     }
 }

@@ -52,37 +52,55 @@ impl ExplanationLine {
     }
 }
 
-/// The explanation of one classification, kept in its compact stored form:
+/// The explanation of one classification, kept in its compact stored form
+/// (version 3, binary, ~150 bytes):
 ///
 /// ```text
-/// {"v":2,"f":[…every fact in `Fact::ALL` order…],"r":[…one rule reference per
-///  rule dimension, then the segment…],"x":[…inputs of the fixed definitions,
-///  in `INPUTS` order…]}
+/// 0x03
+/// n, then n facts in `Fact::ALL` order, each a tag and its value:
+///    0 absent · 1 false · 2 true · 3 a decimal: scale (1 byte), mantissa
+///    (zigzag LEB128) · 4 an enum: its index in the fact's value list (1 byte)
+/// n, then n rule references, one per rule dimension then the segment,
+///    each a LEB128: 0 none held (the default) · 1 true · 2 false ·
+///    3 the condition · 4 + i the i-th rule
+/// n, then n definition inputs in `INPUTS` order, each a tag and its value:
+///    0 absent · 1 text (LEB128 length, UTF-8) · 2 a date (zigzag LEB128 days
+///    since 1970-01-01) · 3 an integer (zigzag LEB128) · 4 a local timestamp
+///    (zigzag LEB128 seconds since 1970-01-01 00:00, LEB128 nanoseconds)
 /// ```
 ///
-/// (Version 1, written before, kept the definition inputs as an object by
-/// name: `"x":{"snapshot":…}`; both are read.)
+/// Earlier runs stored JSON, which is still read: version 2
+/// `{"v":2,"f":[…facts…],"r":[…rule references…],"x":[…inputs…]}` (facts as
+/// exact decimal strings, enum values, booleans or null; a reference the
+/// rule's index, `"d"`, `"t"`/`"f"`), and version 1, the same with the
+/// inputs as an object by name (`"x":{"snapshot":…}`).
 ///
-/// Facts are exact decimals as strings, enum values as strings, booleans, or
-/// null (absent). A rule reference is the index of the rule that held,
-/// `"d"` (none held: the default) or `"t"`/`"f"` (a true/false dimension).
 /// The inputs of each dimension — the fields its rules read — and the rule
 /// text are recovered with the pack version that produced the result
 /// ([`Explanation::lines`]), so nothing is stored twice.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Explanation {
-    json: String,
+    stored: Vec<u8>,
 }
+
+/// A stored explanation that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a stored explanation: {0}")]
+pub struct ExplanationError(String);
+
+/// The version byte of the binary form.
+const BINARY_V3: u8 = 3;
 
 /// Writes a compact explanation; used by the engine on the hot path.
 pub(crate) struct ExplanationWriter {
-    out: String,
-    first: bool,
+    out: Vec<u8>,
+    /// where the count of the current section is
+    count_at: usize,
     /// the next definition input's place in `INPUTS`
     input: usize,
 }
 
-/// The inputs of the fixed definitions, in the order of the stored `x` array.
+/// The inputs of the fixed definitions, in the order they are stored.
 pub(crate) const INPUTS: [&str; 12] = [
     "snapshot",
     "holdings_counted",
@@ -98,76 +116,268 @@ pub(crate) const INPUTS: [&str; 12] = [
     "product",
 ];
 
+fn zigzag(v: i128) -> u128 {
+    ((v << 1) ^ (v >> 127)) as u128
+}
+
+fn unzigzag(v: u128) -> i128 {
+    ((v >> 1) as i128) ^ -((v & 1) as i128)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u128) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The days from 1970-01-01 to a date.
+fn epoch_days(d: chrono::NaiveDate) -> i64 {
+    i64::from(d.num_days_from_ce()) - 719_163
+}
+
+use chrono::Datelike;
+
 impl ExplanationWriter {
     pub(crate) fn new() -> ExplanationWriter {
-        let mut out = String::with_capacity(480);
-        out.push_str("{\"v\":2,\"f\":[");
-        ExplanationWriter { out, first: true, input: 0 }
+        let mut out = Vec::with_capacity(192);
+        out.push(BINARY_V3);
+        out.push(0);
+        ExplanationWriter { out, count_at: 1, input: 0 }
     }
-    fn sep(&mut self) {
-        if !self.first {
-            self.out.push(',');
+    /// One more item in the current section.
+    fn item(&mut self) {
+        if let Some(n) = self.out.get_mut(self.count_at) {
+            *n = n.saturating_add(1);
         }
-        self.first = false;
+    }
+    fn section(&mut self) {
+        self.count_at = self.out.len();
+        self.out.push(0);
     }
     /// One fact value, in `Fact::ALL` order.
-    pub(crate) fn fact(&mut self, v: &crate::engine::Shown<'_>) {
-        self.sep();
+    pub(crate) fn fact(&mut self, v: &tierwise_rules::expr::Value) {
+        use tierwise_rules::expr::Value;
+        self.item();
         match v {
-            crate::engine::Shown::Absent => self.out.push_str("null"),
-            crate::engine::Shown::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
-            crate::engine::Shown::Num(n) => {
-                self.out.push('"');
-                tierwise_domain::money::push_decimal(&mut self.out, n);
-                self.out.push('"');
+            Value::Absent => self.out.push(0),
+            Value::Bool(false) => self.out.push(1),
+            Value::Bool(true) => self.out.push(2),
+            Value::Num(n) => {
+                self.out.push(3);
+                self.out.push(n.scale() as u8);
+                put_varint(&mut self.out, zigzag(n.mantissa()));
             }
-            crate::engine::Shown::Text(s) => push_str(&mut self.out, s),
+            Value::Enum(i) => {
+                self.out.push(4);
+                self.out.push(u8::try_from(*i).unwrap_or(u8::MAX));
+            }
         }
     }
     /// Ends the facts and starts the rule references.
     pub(crate) fn rules(&mut self) {
-        self.out.push_str("],\"r\":[");
-        self.first = true;
+        self.section();
     }
     pub(crate) fn rule(&mut self, r: &RuleRef) {
-        use std::fmt::Write;
-        self.sep();
-        match r {
-            RuleRef::Rule(i) => {
-                let _ = write!(self.out, "{i}");
-            }
-            RuleRef::Default => self.out.push_str("\"d\""),
-            RuleRef::Condition => self.out.push_str("\"c\""),
-            RuleRef::Definition(code) => push_str(&mut self.out, code),
-        }
+        self.item();
+        let code = match r {
+            RuleRef::Rule(i) => 4 + *i as u128,
+            RuleRef::Condition => 3,
+            // a definition is never a rule dimension's reference: shown as the default
+            RuleRef::Default | RuleRef::Definition(_) => 0,
+        };
+        put_varint(&mut self.out, code);
     }
     pub(crate) fn flag(&mut self, b: bool) {
-        self.sep();
-        self.out.push_str(if b { "\"t\"" } else { "\"f\"" });
+        self.item();
+        self.out.push(if b { 1 } else { 2 });
     }
     /// Ends the rule references and starts the definition inputs.
     pub(crate) fn inputs(&mut self) {
-        self.out.push_str("],\"x\":[");
-        self.first = true;
+        self.section();
         self.input = 0;
     }
     /// The next definition input, in `INPUTS` order (`name` is checked in
     /// debug builds).
-    pub(crate) fn input(&mut self, name: &str, value: Option<&dyn std::fmt::Display>) {
-        use std::fmt::Write;
+    fn next_input(&mut self, name: &str) {
         debug_assert_eq!(INPUTS.get(self.input).copied(), Some(name), "definition inputs out of order");
         self.input += 1;
-        self.sep();
+        self.item();
+    }
+    pub(crate) fn input_text(&mut self, name: &str, value: Option<&str>) {
+        self.next_input(name);
         match value {
             Some(v) => {
-                let _ = write!(self.out, "\"{v}\"");
+                self.out.push(1);
+                put_varint(&mut self.out, v.len() as u128);
+                self.out.extend_from_slice(v.as_bytes());
             }
-            None => self.out.push_str("null"),
+            None => self.out.push(0),
         }
     }
-    pub(crate) fn finish(mut self) -> Explanation {
-        self.out.push_str("]}");
-        Explanation { json: self.out }
+    pub(crate) fn input_date(&mut self, name: &str, value: Option<chrono::NaiveDate>) {
+        self.next_input(name);
+        match value {
+            Some(d) => {
+                self.out.push(2);
+                put_varint(&mut self.out, zigzag(i128::from(epoch_days(d))));
+            }
+            None => self.out.push(0),
+        }
+    }
+    pub(crate) fn input_int(&mut self, name: &str, value: Option<i64>) {
+        self.next_input(name);
+        match value {
+            Some(v) => {
+                self.out.push(3);
+                put_varint(&mut self.out, zigzag(i128::from(v)));
+            }
+            None => self.out.push(0),
+        }
+    }
+    pub(crate) fn input_timestamp(&mut self, name: &str, value: Option<chrono::NaiveDateTime>) {
+        self.next_input(name);
+        match value {
+            Some(t) => {
+                self.out.push(4);
+                let u = t.and_utc();
+                put_varint(&mut self.out, zigzag(i128::from(u.timestamp())));
+                put_varint(&mut self.out, u128::from(u.timestamp_subsec_nanos()));
+            }
+            None => self.out.push(0),
+        }
+    }
+    pub(crate) fn finish(self) -> Explanation {
+        Explanation { stored: self.out }
+    }
+}
+
+/// Reads the binary form.
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Result<u8, ExplanationError> {
+        let v = *self.b.get(self.at).ok_or_else(|| ExplanationError(format!("ends at byte {}", self.at)))?;
+        self.at += 1;
+        Ok(v)
+    }
+    fn varint(&mut self) -> Result<u128, ExplanationError> {
+        let mut v: u128 = 0;
+        for shift in (0..128).step_by(7) {
+            let b = self.byte()?;
+            v |= u128::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(ExplanationError(format!("a number too long at byte {}", self.at)))
+    }
+    fn signed(&mut self) -> Result<i128, ExplanationError> {
+        self.varint().map(unzigzag)
+    }
+    fn bad(&self, what: &str) -> ExplanationError {
+        ExplanationError(format!("{what} at byte {}", self.at.saturating_sub(1)))
+    }
+}
+
+/// The binary form read into the shape of version 2 (what [`Explanation::lines`] reads).
+fn decode_v3(b: &[u8]) -> Result<serde_json::Value, ExplanationError> {
+    use serde_json::Value as J;
+    let mut r = Reader { b, at: 0 };
+    if r.byte()? != BINARY_V3 {
+        return Err(r.bad("not version 3"));
+    }
+    let n = r.byte()? as usize;
+    let mut facts = Vec::with_capacity(n);
+    for f in 0..n {
+        facts.push(match r.byte()? {
+            0 => J::Null,
+            1 => J::Bool(false),
+            2 => J::Bool(true),
+            3 => {
+                let scale = u32::from(r.byte()?);
+                let m = r.signed()?;
+                let d = rust_decimal::Decimal::try_from_i128_with_scale(m, scale).map_err(|_| r.bad("a decimal"))?;
+                J::String(d.to_string())
+            }
+            4 => {
+                let i = r.byte()? as usize;
+                let values = match tierwise_rules::Fact::ALL.get(f).map(|x| x.field_type()) {
+                    Some(tierwise_rules::expr::FieldType::Enum { values, .. }) => values,
+                    _ => return Err(r.bad("an enum value of a fact that has none")),
+                };
+                J::String(values.get(i).cloned().ok_or_else(|| r.bad("an enum value"))?)
+            }
+            _ => return Err(r.bad("a fact tag")),
+        });
+    }
+    let n = r.byte()? as usize;
+    let mut refs = Vec::with_capacity(n);
+    for _ in 0..n {
+        refs.push(match r.varint()? {
+            0 => J::String("d".into()),
+            1 => J::String("t".into()),
+            2 => J::String("f".into()),
+            3 => J::String("c".into()),
+            i => J::from((i - 4) as u64),
+        });
+    }
+    let n = r.byte()? as usize;
+    if n != INPUTS.len() {
+        return Err(ExplanationError(format!("{n} definition inputs, not {}", INPUTS.len())));
+    }
+    let mut inputs = Vec::with_capacity(n);
+    for _ in 0..n {
+        inputs.push(match r.byte()? {
+            0 => J::Null,
+            1 => {
+                let len = r.varint()? as usize;
+                let end = r.at.checked_add(len).filter(|e| *e <= b.len()).ok_or_else(|| r.bad("a text"))?;
+                let text = std::str::from_utf8(&b[r.at..end]).map_err(|_| r.bad("a text"))?;
+                r.at = end;
+                J::String(text.to_string())
+            }
+            2 => {
+                let days = i64::try_from(r.signed()?).map_err(|_| r.bad("a date"))?;
+                let d = chrono::NaiveDate::from_num_days_from_ce_opt(
+                    i32::try_from(days + 719_163).map_err(|_| r.bad("a date"))?,
+                )
+                .ok_or_else(|| r.bad("a date"))?;
+                J::String(d.to_string())
+            }
+            3 => J::String(r.signed()?.to_string()),
+            4 => {
+                let secs = i64::try_from(r.signed()?).map_err(|_| r.bad("a timestamp"))?;
+                let nanos = u32::try_from(r.varint()?).map_err(|_| r.bad("a timestamp"))?;
+                let t = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(|| r.bad("a timestamp"))?;
+                J::String(t.naive_utc().to_string())
+            }
+            _ => return Err(r.bad("an input tag")),
+        });
+    }
+    if r.at != b.len() {
+        return Err(ExplanationError(format!("{} bytes after the end", b.len() - r.at)));
+    }
+    Ok(serde_json::json!({ "v": 3, "f": facts, "r": refs, "x": inputs }))
+}
+
+/// Checks that JSON text is a version-1 or version-2 explanation.
+fn check_json(text: &str) -> Result<(), ExplanationError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ExplanationError(e.to_string()))?;
+    let inputs_ok = match v.get("v").and_then(|x| x.as_u64()) {
+        Some(1) => v.get("x").is_some_and(|x| x.is_object()),
+        Some(2) => v.get("x").and_then(|x| x.as_array()).is_some_and(|x| x.len() == INPUTS.len()),
+        _ => false,
+    };
+    let ok = inputs_ok && v.get("f").is_some_and(|x| x.is_array()) && v.get("r").is_some_and(|x| x.is_array());
+    if ok {
+        Ok(())
+    } else {
+        Err(ExplanationError("not a version-1 or version-2 explanation".into()))
     }
 }
 
@@ -187,35 +397,40 @@ const DEFINITIONS: &[(&str, &str, &[&str])] = &[
 ];
 
 impl Explanation {
-    /// The stored form.
-    pub fn as_json(&self) -> &str {
-        &self.json
-    }
-    /// The stored form, owned.
-    pub fn to_json(&self) -> String {
-        self.json.clone()
+    /// The stored form (version 3: binary).
+    pub fn stored(&self) -> &[u8] {
+        &self.stored
     }
 
-    /// Reads a stored explanation (checks that it is one).
-    pub fn from_json(text: &str) -> Result<Explanation, serde_json::Error> {
-        use serde::de::Error;
-        let v: serde_json::Value = serde_json::from_str(text)?;
-        let inputs_ok = match v.get("v").and_then(|x| x.as_u64()) {
-            Some(1) => v.get("x").is_some_and(|x| x.is_object()),
-            Some(2) => v.get("x").and_then(|x| x.as_array()).is_some_and(|x| x.len() == INPUTS.len()),
-            _ => false,
-        };
-        let ok = inputs_ok && v.get("f").is_some_and(|x| x.is_array()) && v.get("r").is_some_and(|x| x.is_array());
-        if !ok {
-            return Err(serde_json::Error::custom("not a version-1 or version-2 explanation"));
+    /// Reads a stored explanation of any version (checks that it is one):
+    /// version 3 (binary) or the JSON of versions 1 and 2.
+    pub fn from_stored(bytes: &[u8]) -> Result<Explanation, ExplanationError> {
+        match bytes.first() {
+            Some(&BINARY_V3) => {
+                decode_v3(bytes)?;
+            }
+            Some(b'{') => {
+                let text = std::str::from_utf8(bytes).map_err(|e| ExplanationError(e.to_string()))?;
+                check_json(text)?;
+            }
+            _ => return Err(ExplanationError("neither version 3 nor JSON".into())),
         }
-        Ok(Explanation { json: text.to_string() })
+        Ok(Explanation { stored: bytes.to_vec() })
+    }
+
+    /// The explanation as the JSON of version 2's shape (`"v"` says which
+    /// version was stored): facts, rule references and definition inputs.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        match self.stored.first() {
+            Some(&BINARY_V3) => decode_v3(&self.stored).unwrap_or_default(),
+            _ => serde_json::from_slice(&self.stored).unwrap_or_default(),
+        }
     }
 
     /// Every dimension with the rule that decided it and the inputs it read,
     /// recovered with the pack version that produced the result.
     pub fn lines(&self, pack: &Pack) -> Vec<ExplanationLine> {
-        let v: serde_json::Value = serde_json::from_str(&self.json).unwrap_or_default();
+        let v = self.to_json_value();
         let empty = Vec::new();
         let facts = v.get("f").and_then(|x| x.as_array()).unwrap_or(&empty);
         let refs = v.get("r").and_then(|x| x.as_array()).unwrap_or(&empty);
@@ -317,24 +532,6 @@ fn shorten(s: &str) -> String {
         Ok(d) => d.normalize().to_string(),
         Err(_) => s.to_string(),
     }
-}
-
-/// Appends a JSON string literal.
-fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push_str(s);
-    } else {
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-    }
-    out.push('"');
 }
 
 fn definition_text(code: &str, lang: Lang) -> String {

@@ -522,37 +522,86 @@ fn explanation_names_the_deciding_rule_and_its_inputs() {
     let tier = text.iter().find(|l| l.starts_with("Asset tier")).unwrap();
     assert!(tier.contains("aum >= wealth_min (wealth_min = 500000)"), "{tier}");
     assert!(tier.contains("aum = 600000"), "{tier}");
-    let back = Explanation::from_json(&c.explanation.to_json()).unwrap();
+    let back = Explanation::from_stored(c.explanation.stored()).unwrap();
     assert_eq!(back, c.explanation);
 }
 
-/// Explanations stored by earlier versions (v1: the definition inputs as an
-/// object by name) read back to the same lines as today's v2 (an array in a
-/// fixed order, without the names).
+/// Explanations stored by earlier versions as JSON (v1: the definition
+/// inputs as an object by name; v2: an array in a fixed order) read back to
+/// the same lines as today's binary v3.
 #[test]
-fn an_explanation_stored_as_version_1_reads_as_version_2() {
+fn explanations_stored_as_json_by_versions_1_and_2_read_as_version_3() {
     let p = pack("cn-bank");
     let c = person().hold("DEP", "600000", D).assess(RiskLevel::C3, "2025-02-12T14:20:56").bank(D);
-    let v2: serde_json::Value = serde_json::from_str(c.explanation.as_json()).unwrap();
-    assert_eq!(v2["v"], 2);
-    let x = v2["x"].as_array().unwrap().clone();
+    assert_eq!(c.explanation.stored()[0], 3, "stored as version 3");
+    let v3 = c.explanation.to_json_value();
+    assert_eq!(v3["v"], 3);
+    let x = v3["x"].as_array().unwrap().clone();
     assert_eq!(x.len(), 12);
+    assert_eq!(x[3], "2025-02-12 14:20:56", "the timestamp as v2 showed it");
+    let mut v2 = v3.clone();
+    v2["v"] = 2.into();
+    let old2 = Explanation::from_stored(v2.to_string().as_bytes()).unwrap();
+    assert_eq!(old2.lines(&p), c.explanation.lines(&p));
     let mut v1 = v2.clone();
     v1["v"] = 1.into();
     let names = crate::explain::INPUTS.iter().map(|n| n.to_string());
     v1["x"] = serde_json::Value::Object(names.zip(x).collect());
-    let old = Explanation::from_json(&v1.to_string()).unwrap();
-    assert_eq!(old.lines(&p), c.explanation.lines(&p));
+    let old1 = Explanation::from_stored(v1.to_string().as_bytes()).unwrap();
+    assert_eq!(old1.lines(&p), c.explanation.lines(&p));
     let status = c.explanation.line(&p, "assessment_status").unwrap();
     let expiry = status.inputs.iter().find(|i| i.name == "expiry").unwrap();
     assert_eq!(expiry.value.as_deref(), Some("2026-02-12"));
-    // neither version's shape is taken for the other
+    let tier = c.explanation.line(&p, "asset_tier").unwrap();
+    assert_eq!(tier.inputs[0].value.as_deref(), Some("600000"));
+    // neither JSON version's shape is taken for the other
     let mut wrong = v2.clone();
     wrong["v"] = 1.into();
-    assert!(Explanation::from_json(&wrong.to_string()).is_err());
+    assert!(Explanation::from_stored(wrong.to_string().as_bytes()).is_err());
     let mut short = v2;
     short["x"] = serde_json::json!(["2025-06-30"]);
-    assert!(Explanation::from_json(&short.to_string()).is_err());
+    assert!(Explanation::from_stored(short.to_string().as_bytes()).is_err());
+}
+
+/// Every prefix of a stored explanation, and one with a byte too many, is
+/// refused with an error rather than read as something else.
+#[test]
+fn a_damaged_binary_explanation_is_refused() {
+    let c = person().hold("DEP", "600000", D).assess(RiskLevel::C3, "2025-02-12T14:20:56").bank(D);
+    let b = c.explanation.stored();
+    assert!(b.len() < 200, "compact: {} bytes", b.len());
+    for n in 0..b.len() {
+        assert!(Explanation::from_stored(&b[..n]).is_err(), "a prefix of {n} bytes");
+    }
+    let mut longer = b.to_vec();
+    longer.push(0);
+    assert!(Explanation::from_stored(&longer).is_err());
+    let mut bad_tag = b.to_vec();
+    bad_tag[2] = 9; // the first fact's tag
+    assert!(Explanation::from_stored(&bad_tag).is_err());
+    assert!(Explanation::from_stored(b"not json").is_err());
+}
+
+/// Decimals of every scale and sign, large and negative integers, and
+/// timestamps with fractions survive the binary form exactly.
+#[test]
+fn the_binary_form_keeps_every_value_exactly() {
+    let p = pack("cn-bank");
+    for (value, at) in [
+        ("0.01", "2025-02-12T14:20:56"),
+        ("79228162514264337593543950", "1970-01-01T00:00:00"),
+        ("123456.789012345678", "2025-06-29T23:59:59.123456789"),
+    ] {
+        let c = person().hold("DEP", value, D).assess(RiskLevel::C3, at).bank(D);
+        let v = c.explanation.to_json_value();
+        let tier = c.explanation.line(&p, "asset_tier").unwrap();
+        assert_eq!(v["f"][1], serde_json::Value::String(value.parse::<rust_decimal::Decimal>().unwrap().to_string()));
+        assert!(tier.inputs[0].value.is_some());
+        let t = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+        assert_eq!(v["x"][3], serde_json::Value::String(t.to_string()), "{at}");
+        // churn ratio, net outflow: negative and long decimals
+        assert_eq!(Explanation::from_stored(c.explanation.stored()).unwrap(), c.explanation);
+    }
 }
 
 #[test]

@@ -619,10 +619,10 @@ fn explain(app: &App, client: &str, lang: Lang) -> Result<i32> {
     else {
         bail!("client {client:?} is not in run #{}", latest.run_id)
     };
-    let Some(text) = app.store.explanation(run.run_id, client)? else {
+    let Some(stored) = app.store.explanation(run.run_id, client)? else {
         bail!("client {client:?} is not in run #{}", run.run_id)
     };
-    let ex = tierwise_classify::Explanation::from_json(&text)?;
+    let ex = tierwise_classify::Explanation::from_stored(&stored)?;
     // the pack version that produced the run, as stored with it
     let pack = app.run_pack(&run)?;
     let value = |dim: &str| tierwise_app::desk::stored_value(&row, dim);

@@ -17,6 +17,11 @@ macro_rules! str_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$var => $s),+ }
             }
+            /// The value spelled by these bytes (stored text read without a UTF-8 check).
+            pub fn parse_bytes(b: &[u8]) -> Option<Self> {
+                $(if b == $s.as_bytes() { return Some($name::$var); })+
+                None
+            }
             pub fn parse(s: &str) -> Result<Self, $crate::ParseError> {
                 match s {
                     $($s => Ok($name::$var),)+

@@ -210,7 +210,7 @@ impl Store for FakeStore {
     fn scan_run(&self, _: i64, _: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()> {
         not_in_test()
     }
-    fn explanation(&self, _: i64, _: &str) -> StoreResult<Option<String>> {
+    fn explanation(&self, _: i64, _: &str) -> StoreResult<Option<Vec<u8>>> {
         not_in_test()
     }
     fn run_distribution(&self, _: i64, _: &str) -> StoreResult<Vec<(String, i64)>> {

@@ -1,9 +1,9 @@
 //! Rows ↔ domain values for PostgreSQL: the column lists and types of every
 //! table the store writes with COPY, each record's COPY row, and the readers.
 
+use crate::copy::{CopyRows, EncodeError};
 use crate::db;
 use chrono::{DateTime, Local, Utc};
-use crate::copy::{CopyRows, EncodeError};
 use postgres::types::{FromSql, ToSql, Type};
 use postgres::Row;
 use tierwise_classify::Classification;

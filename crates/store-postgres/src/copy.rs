@@ -117,10 +117,7 @@ pub(crate) fn streamer<'t, 'c>() -> (Streamer<'t, 'c>, Copier<'t, 'c>) {
     let (open_tx, open_rx) = sync_channel(1);
     let (data_tx, data_rx) = sync_channel(QUEUED);
     let (back_tx, back_rx) = sync_channel(1);
-    (
-        Streamer { open: open_tx, data: data_tx, back: back_rx },
-        Copier { open: open_rx, data: data_rx, back: back_tx },
-    )
+    (Streamer { open: open_tx, data: data_tx, back: back_rx }, Copier { open: open_rx, data: data_rx, back: back_tx })
 }
 
 pub(crate) fn gone() -> StoreError {

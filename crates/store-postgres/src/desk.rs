@@ -527,7 +527,7 @@ impl DeskStore for PostgresStore {
             .map_err(db)?;
             tx.execute(
                 "UPDATE explanations SET explanation = $3 WHERE run_id = $1 AND client_id = $2",
-                &[&run_id, &c.client_id, &c.explanation.as_json()],
+                &[&run_id, &c.client_id, &c.explanation.stored()],
             )
             .map_err(db)?;
             let counted =

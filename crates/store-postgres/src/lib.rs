@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_desk.sql"),
     include_str!("../migrations/0003_partitions.sql"),
     include_str!("../migrations/0004_work.sql"),
+    include_str!("../migrations/0005_binary_explanations.sql"),
 ];
 
 /// Idle connections kept for reuse.
@@ -696,7 +697,7 @@ fn refuse_if_open(c: &mut impl GenericClient, what: &str) -> StoreResult<()> {
 const EXPLANATION_COLS: &[(&str, postgres::types::Type)] = &[
     ("run_id", postgres::types::Type::INT8),
     ("client_id", postgres::types::Type::TEXT),
-    ("explanation", postgres::types::Type::TEXT),
+    ("explanation", postgres::types::Type::BYTEA),
 ];
 
 /// Encoded results sent to the server once they reach this size: a few
@@ -784,6 +785,7 @@ impl PgRunWriter<'_> {
             &format!("run:{run_id}"),
             &payload.to_string(),
         )?;
+        tierwise_store::failpoint("partition.commit");
         self.c.batch_execute("COMMIT").map_err(db)?;
         self.open = false;
         Ok(RunInfo {
@@ -853,7 +855,7 @@ impl RunWriter for PgRunWriter<'_> {
             codec::copy_classification(&mut self.results, run_id, c, prev.as_ref())
                 .map_err(|e| copy::encode_error("classifications", e))?;
             self.explanations
-                .write(&[&run_id, &c.client_id, &c.explanation.as_json()])
+                .write(&[&run_id, &c.client_id, &c.explanation.stored()])
                 .map_err(|e| copy::encode_error("explanations", e))?;
         }
         self.send(false)
@@ -1278,7 +1280,7 @@ impl Store for PostgresStore {
         scan::scan_run(&mut *self.connect()?, run_id, f)
     }
 
-    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>> {
+    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<Vec<u8>>> {
         let mut c = self.connect()?;
         let row = c
             .query_opt(

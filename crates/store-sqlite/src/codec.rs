@@ -17,6 +17,36 @@ pub(crate) fn corrupt(what: &str, v: &str) -> StoreError {
 pub(crate) fn dec(s: &str) -> StoreResult<Decimal> {
     Decimal::from_str(s).map_err(|_| corrupt("decimal", s))
 }
+/// A stored decimal read from its bytes: plain digits with at most one
+/// point (what `money::decimal_text` writes) are read by hand; anything
+/// else (a sign, more than 28 digits) by `Decimal::from_str`, so both give
+/// the same value.
+pub(crate) fn dec_bytes(b: &[u8]) -> StoreResult<Decimal> {
+    let mut mantissa: i128 = 0;
+    let (mut digits, mut scale, mut point) = (0u32, 0u32, false);
+    let mut plain = !b.is_empty();
+    for &c in b {
+        match c {
+            b'0'..=b'9' if digits < 28 => {
+                mantissa = mantissa * 10 + i128::from(c - b'0');
+                digits += 1;
+                scale += u32::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => {
+                plain = false;
+                break;
+            }
+        }
+    }
+    if plain && digits > 0 && b.last() != Some(&b'.') {
+        if let Ok(d) = Decimal::try_from_i128_with_scale(mantissa, scale) {
+            return Ok(d);
+        }
+    }
+    let s = std::str::from_utf8(b).map_err(|_| corrupt("decimal", &String::from_utf8_lossy(b)))?;
+    dec(s)
+}
 pub(crate) fn opt_dec(s: Option<String>) -> StoreResult<Option<Decimal>> {
     s.map(|v| dec(&v)).transpose()
 }
@@ -26,7 +56,10 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 /// `YYYY-MM-DD` as stored (a fixed layout: parsed by hand, it is on the hot path).
 pub(crate) fn date(s: &str) -> StoreResult<NaiveDate> {
-    let b = s.as_bytes();
+    date_bytes(s.as_bytes())
+}
+/// [`date`] of stored bytes.
+pub(crate) fn date_bytes(b: &[u8]) -> StoreResult<NaiveDate> {
     if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         if let (Some(y), Some(m), Some(d)) = (digits(&b[..4]), digits(&b[5..7]), digits(&b[8..10])) {
             if let Some(v) = NaiveDate::from_ymd_opt(y as i32, m, d) {
@@ -34,24 +67,32 @@ pub(crate) fn date(s: &str) -> StoreResult<NaiveDate> {
             }
         }
     }
-    Err(corrupt("date", s))
+    Err(corrupt("date", &String::from_utf8_lossy(b)))
 }
 pub(crate) fn opt_date(s: Option<String>) -> StoreResult<Option<NaiveDate>> {
     s.map(|v| date(&v)).transpose()
 }
 /// `YYYY-MM-DDTHH:MM:SS[.f]` as stored.
 pub(crate) fn ts(s: &str) -> StoreResult<NaiveDateTime> {
-    let b = s.as_bytes();
+    ts_bytes(s.as_bytes())
+}
+/// [`ts`] of stored bytes.
+pub(crate) fn ts_bytes(b: &[u8]) -> StoreResult<NaiveDateTime> {
     if b.len() == 19 && b[10] == b'T' && b[13] == b':' && b[16] == b':' {
         if let (Ok(d), Some(h), Some(mi), Some(se)) =
-            (date(&s[..10]), digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]))
+            (date_bytes(&b[..10]), digits(&b[11..13]), digits(&b[14..16]), digits(&b[17..19]))
         {
             if let Some(t) = d.and_hms_opt(h, mi, se) {
                 return Ok(t);
             }
         }
     }
+    let s = std::str::from_utf8(b).map_err(|_| corrupt("timestamp", &String::from_utf8_lossy(b)))?;
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| corrupt("timestamp", s))
+}
+/// A stored enum value from its bytes.
+pub(crate) fn en_bytes<T>(parse: fn(&[u8]) -> Option<T>, what: &str, b: &[u8]) -> StoreResult<T> {
+    parse(b).ok_or_else(|| corrupt(what, &String::from_utf8_lossy(b)))
 }
 pub(crate) fn en<T>(parse: fn(&str) -> Result<T, ParseError>, s: &str) -> StoreResult<T> {
     parse(s).map_err(|e| StoreError::Corrupt(e.0))
@@ -185,14 +226,30 @@ pub(crate) fn client_values<'a>(r: &'a Client, out: &mut Vec<Bound<'a>>) {
 }
 
 /// Reads a client from columns starting at `o` in `CLIENT_COLS` order.
+/// A text column's bytes as stored, without a UTF-8 check (None: NULL).
+pub(crate) fn raw<'r>(r: &'r Row, i: usize) -> StoreResult<Option<&'r [u8]>> {
+    use rusqlite::types::ValueRef;
+    match r.get_ref(i).map_err(db)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(b) | ValueRef::Blob(b) => Ok(Some(b)),
+        other => Err(StoreError::Corrupt(format!("column {i}: {:?} where text is stored", other.data_type()))),
+    }
+}
+
+/// A client from its columns (`CLIENT_COLS` or `CLIENT_COLS_FOR_BATCH`) at
+/// `o`: the values parsed from the stored bytes, only text kept as text
+/// allocated (a run reads a million of these).
 pub(crate) fn client_from_at(r: &Row, o: usize) -> StoreResult<Client> {
     let s = |i: usize| -> StoreResult<Option<String>> { r.get::<_, Option<String>>(o + i).map_err(db) };
+    let b = |i: usize| raw(r, o + i);
+    let money = |i: usize| -> StoreResult<Option<Decimal>> { b(i)?.map(dec_bytes).transpose() };
+    let day = |i: usize| -> StoreResult<Option<NaiveDate>> { b(i)?.map(date_bytes).transpose() };
     Ok(Client {
         client_id: r.get(o).map_err(db)?,
-        kind: opt_en(ClientKind::parse, s(1)?)?,
+        kind: b(1)?.map(|v| en_bytes(ClientKind::parse_bytes, "client kind", v)).transpose()?,
         name: s(2)?,
-        gender: opt_en(Gender::parse, s(3)?)?,
-        birth_date: opt_date(s(4)?)?,
+        gender: b(3)?.map(|v| en_bytes(Gender::parse_bytes, "gender", v)).transpose()?,
+        birth_date: day(4)?,
         id_number: s(5)?,
         phone: s(6)?,
         email: s(7)?,
@@ -200,17 +257,19 @@ pub(crate) fn client_from_at(r: &Row, o: usize) -> StoreResult<Client> {
         city: s(9)?,
         branch_id: s(10)?,
         advisor_id: s(11)?,
-        onboarded_at: opt_date(s(12)?)?,
+        onboarded_at: day(12)?,
         household_id: s(13)?,
-        annual_income: opt_dec(s(14)?)?,
-        declared_financial_assets: opt_dec(s(15)?)?,
-        declared_liabilities: opt_dec(s(16)?)?,
-        net_assets: opt_dec(s(17)?)?,
+        annual_income: money(14)?,
+        declared_financial_assets: money(15)?,
+        declared_liabilities: money(16)?,
+        net_assets: money(17)?,
         licensed_financial_institution: r.get(o + 18).map_err(db)?,
         experience_years: r.get(o + 19).map_err(db)?,
         payroll_employer_id: s(20)?,
-        professional_status: opt_en(ProfessionalStatus::parse, s(21)?)?,
-        material_change_at: opt_date(s(22)?)?,
+        professional_status: b(21)?
+            .map(|v| en_bytes(ProfessionalStatus::parse_bytes, "professional status", v))
+            .transpose()?,
+        material_change_at: day(22)?,
     })
 }
 
@@ -326,5 +385,83 @@ pub(crate) fn group_column(field: &str) -> StoreResult<&'static str> {
         "asset_tier" => Ok("asset_tier"),
         "segment" => Ok("segment"),
         other => Err(StoreError::Aborted(format!("cannot group by {other:?}: use asset_tier or segment"))),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// The hand-written readers give exactly what the general parsers give
+    /// (value and scale), and refuse what they refuse.
+    #[test]
+    fn stored_bytes_read_as_the_general_parsers_read_them() {
+        let mut cases: Vec<String> = [
+            "0",
+            "0.00",
+            "0.0035",
+            "1",
+            "10",
+            "360500.00",
+            "224885.34",
+            "-167414.66",
+            "-0",
+            "-0.00",
+            ".5",
+            "0000123.4500",
+            "79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+            "0.0000000000000000000000000001",
+            "12345678901234567890123456789",
+            // refused by both, or read by the general parser alike
+            "",
+            ".",
+            "1.2.3",
+            "12a",
+            "1e5",
+            " 1",
+            "1.",
+            "¥5",
+            "+1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let scale = (x % 7) as u32;
+            cases.push(Decimal::new((x >> 20) as i64 % 10_000_000_000, scale).to_string());
+        }
+        for s in &cases {
+            match (dec_bytes(s.as_bytes()), Decimal::from_str(s)) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{s}");
+                    assert_eq!((a.scale(), a.is_sign_negative()), (b.scale(), b.is_sign_negative()), "{s}");
+                    assert_eq!(a.to_string(), b.to_string(), "{s}");
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{s}: {a:?} vs {b:?}"),
+            }
+        }
+        assert!(dec_bytes(b"\xff1").is_err());
+    }
+
+    #[test]
+    fn stored_dates_and_timestamps_read_from_bytes() {
+        assert_eq!(date_bytes(b"2024-02-29").unwrap(), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        for bad in [&b"2023-02-29"[..], b"2024-2-29", b"2024-02-29x", b"", b"\xff\xff\xff\xff-02-01"] {
+            assert!(date_bytes(bad).is_err(), "{bad:?}");
+        }
+        let t = ts_bytes(b"2025-02-12T14:20:56").unwrap();
+        assert_eq!(t.to_string(), "2025-02-12 14:20:56");
+        let f = ts_bytes(b"2025-02-12T14:20:56.125").unwrap();
+        assert_eq!(f.to_string(), "2025-02-12 14:20:56.125");
+        assert!(ts_bytes(b"2025-02-12 14:20").is_err());
+        assert_eq!(en_bytes(TxnKind::parse_bytes, "kind", b"transfer_in").unwrap(), TxnKind::TransferIn);
+        assert!(en_bytes(TxnKind::parse_bytes, "kind", b"Buy").is_err());
     }
 }

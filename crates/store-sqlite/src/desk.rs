@@ -597,7 +597,7 @@ impl DeskStore for SqliteStore {
             c.execute("DELETE FROM explanations WHERE run_id = ?1 AND client_id = ?2", params![run_id, k.client_id])
                 .map_err(db)?;
             c.prepare_cached(&codec::multi_insert(codec::EXPLANATION_HEAD, 3, 1))
-                .and_then(|mut s| s.execute(params![run_id, k.client_id, k.explanation.as_json()]))
+                .and_then(|mut s| s.execute(params![run_id, k.client_id, k.explanation.stored()]))
                 .map_err(db)?;
             // the cached counts follow
             if counts_done(c, run_id)? {

@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("../migrations/0002_desk.sql"), then: Some(desk::chain_existing_audit) },
     Migration { sql: include_str!("../migrations/0003_partitions.sql"), then: None },
     Migration { sql: include_str!("../migrations/0004_work.sql"), then: None },
+    Migration { sql: include_str!("../migrations/0005_binary_explanations.sql"), then: None },
 ];
 
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {
@@ -372,6 +373,7 @@ impl SqliteRunWriter {
             &format!("run:{}", self.run_id),
             &payload.to_string(),
         )?;
+        tierwise_store::failpoint("partition.commit");
         self.c.execute_batch("COMMIT").map_err(db)?;
         Ok(RunInfo {
             run_id: self.run_id,
@@ -426,7 +428,7 @@ impl RunWriter for SqliteRunWriter {
                 codec::classification_values(self.run_id, c, prev.as_ref(), &mut values);
                 ex_values.push(ToSqlOutput::Owned(Value::Integer(self.run_id)));
                 ex_values.push(ToSqlOutput::Borrowed(ValueRef::Text(c.client_id.as_bytes())));
-                ex_values.push(ToSqlOutput::Borrowed(ValueRef::Text(c.explanation.as_json().as_bytes())));
+                ex_values.push(ToSqlOutput::Borrowed(ValueRef::Blob(c.explanation.stored())));
             }
             let n = batch.len();
             let sql = codec::multi_insert(codec::CLASSIFICATION_HEAD, codec::CLASSIFICATION_COLUMNS, n);
@@ -927,12 +929,16 @@ impl Store for SqliteStore {
         scan::scan_run(&c, run_id, f)
     }
 
-    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>> {
+    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<Vec<u8>>> {
         let c = self.connect()?;
+        // a BLOB since version 3; the JSON TEXT of earlier runs, as its bytes
         c.query_row_cached(
             "SELECT explanation FROM explanations WHERE run_id = ?1 AND client_id = ?2",
             params![run_id, client_id],
-            |r| r.get(0),
+            |r| match r.get_ref(0)? {
+                rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Ok(b.to_vec()),
+                other => Err(rusqlite::Error::InvalidColumnType(0, "explanation".into(), other.data_type())),
+            },
         )
         .optional()
         .map_err(db)

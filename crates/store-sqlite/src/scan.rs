@@ -2,7 +2,7 @@
 //! cursor per table, inside one read transaction so the snapshot is
 //! consistent), one client's book, and a run's results.
 
-use crate::codec::{self, corrupt, date, dec, en, opt_en, ts};
+use crate::codec::{self, corrupt, date_bytes, dec_bytes, en_bytes, raw, ts_bytes};
 use crate::db;
 use rusqlite::{Connection, Row, Rows};
 use tierwise_classify::{AssessmentRow, BookWindow, Catalog, ClientBook, HoldingRow, TxnRow};
@@ -14,26 +14,24 @@ const TXN_SQL: &str = "SELECT client_id, ts, kind, amount, product_id FROM trans
 const ASSESSMENT_SQL: &str =
     "SELECT client_id, questionnaire_id, assessed_at, channel, risk_level, lowest, score, horizon_months, varieties, goal FROM assessments";
 
-/// A text column read in place, without allocating.
-fn text<'r>(r: &'r Row, i: usize) -> StoreResult<&'r str> {
-    r.get_ref(i).map_err(db)?.as_str().map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
-}
-
-fn opt_text<'r>(r: &'r Row, i: usize) -> StoreResult<Option<&'r str>> {
-    r.get_ref(i).map_err(db)?.as_str_or_null().map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+/// A text column read in place: its bytes, without allocating or a UTF-8
+/// check (every stored value this module parses is ASCII by construction;
+/// the parsers refuse anything else).
+fn text<'r>(r: &'r Row, i: usize) -> StoreResult<&'r [u8]> {
+    raw(r, i)?.ok_or_else(|| StoreError::Corrupt(format!("column {i}: NULL where a value is stored")))
 }
 
 fn holding(r: &Row, catalog: &Catalog) -> StoreResult<Option<HoldingRow>> {
-    let Some(product) = catalog.index_of(text(r, 1)?) else { return Ok(None) };
-    Ok(Some(HoldingRow { product, market_value: dec(text(r, 2)?)?, as_of: date(text(r, 3)?)? }))
+    let Some(product) = catalog.index_of_bytes(text(r, 1)?) else { return Ok(None) };
+    Ok(Some(HoldingRow { product, market_value: dec_bytes(text(r, 2)?)?, as_of: date_bytes(text(r, 3)?)? }))
 }
 
 fn txn(r: &Row, catalog: &Catalog) -> StoreResult<TxnRow> {
     Ok(TxnRow {
-        ts: ts(text(r, 1)?)?,
-        kind: en(TxnKind::parse, text(r, 2)?)?,
-        amount: dec(text(r, 3)?)?,
-        product: opt_text(r, 4)?.and_then(|p| catalog.index_of(p)),
+        ts: ts_bytes(text(r, 1)?)?,
+        kind: en_bytes(TxnKind::parse_bytes, "transaction kind", text(r, 2)?)?,
+        amount: dec_bytes(text(r, 3)?)?,
+        product: raw(r, 4)?.and_then(|p| catalog.index_of_bytes(p)),
     })
 }
 
@@ -41,15 +39,15 @@ fn assessment(r: &Row) -> StoreResult<AssessmentRow> {
     let varieties: Option<String> = r.get(8).map_err(db)?;
     Ok(AssessmentRow {
         questionnaire_id: r.get(1).map_err(db)?,
-        assessed_at: ts(&r.get::<_, String>(2).map_err(db)?)?,
-        channel: en(Channel::parse, &r.get::<_, String>(3).map_err(db)?)?,
+        assessed_at: ts_bytes(text(r, 2)?)?,
+        channel: en_bytes(Channel::parse_bytes, "channel", text(r, 3)?)?,
         result: AssessmentResult {
-            level: en(RiskLevel::parse, &r.get::<_, String>(4).map_err(db)?)?,
+            level: en_bytes(RiskLevel::parse_bytes, "risk level", text(r, 4)?)?,
             lowest: r.get(5).map_err(db)?,
             score: r.get(6).map_err(db)?,
             horizon_months: r.get(7).map_err(db)?,
             varieties: varieties.map(|v| parse_varieties(&v).map_err(|_| corrupt("varieties", &v))).transpose()?,
-            goal: opt_en(Goal::parse, r.get(9).map_err(db)?)?,
+            goal: raw(r, 9)?.map(|g| en_bytes(Goal::parse_bytes, "goal", g)).transpose()?,
         },
     })
 }
@@ -61,15 +59,15 @@ type RowMap<'s, T> = Box<dyn Fn(&Row) -> StoreResult<T> + 's>;
 struct Cursor<'s, T> {
     rows: Rows<'s>,
     map: RowMap<'s, T>,
-    /// the client id of the row under the cursor (reused, not reallocated)
-    id: String,
+    /// the client id of the row under the cursor, as stored (reused, not reallocated)
+    id: Vec<u8>,
     /// the row under the cursor, None at the end
     current: Option<T>,
 }
 
 impl<'s, T> Cursor<'s, T> {
     fn new(rows: Rows<'s>, map: impl Fn(&Row) -> StoreResult<T> + 's) -> StoreResult<Cursor<'s, T>> {
-        let mut c = Cursor { rows, map: Box::new(map), id: String::new(), current: None };
+        let mut c = Cursor { rows, map: Box::new(map), id: Vec::new(), current: None };
         c.advance()?;
         Ok(c)
     }
@@ -78,7 +76,7 @@ impl<'s, T> Cursor<'s, T> {
         self.current = match self.rows.next().map_err(db)? {
             Some(r) => {
                 self.id.clear();
-                self.id.push_str(text(r, 0)?);
+                self.id.extend_from_slice(text(r, 0)?);
                 Some((self.map)(r)?)
             }
             None => None,
@@ -89,7 +87,8 @@ impl<'s, T> Cursor<'s, T> {
     /// Every row of `client_id`, skipping rows of smaller ids (rows whose
     /// client no longer exists).
     fn take(&mut self, client_id: &str, out: &mut Vec<T>) -> StoreResult<()> {
-        while self.current.is_some() && self.id.as_str() <= client_id {
+        let client_id = client_id.as_bytes();
+        while self.current.is_some() && self.id.as_slice() <= client_id {
             if let Some(v) = self.current.take() {
                 if self.id == client_id {
                     out.push(v);
@@ -297,7 +296,7 @@ pub(crate) fn stored_from(r: &Row) -> StoreResult<StoredClassification> {
     let b = |i: usize| -> StoreResult<bool> { r.get::<_, bool>(i).map_err(db) };
     Ok(StoredClassification {
         client_id: s(0)?,
-        aum: dec(&s(1)?)?,
+        aum: dec_bytes(text(r, 1)?)?,
         asset_tier: s(2)?,
         risk_level: s(3)?,
         risk_lowest: b(4)?,
@@ -311,13 +310,13 @@ pub(crate) fn stored_from(r: &Row) -> StoreResult<StoredClassification> {
         qualified_investor: b(12)?,
         private_fund_qualified: b(13)?,
         churn_risk: s(14)?,
-        value: dec(&s(15)?)?,
+        value: dec_bytes(text(r, 15)?)?,
         value_decile: r.get(16).map_err(db)?,
         behaviour_risk: s(17)?,
         segment: s(18)?,
         rule_pack: s(19)?,
         rule_version: s(20)?,
-        as_of: date(&s(21)?)?,
+        as_of: date_bytes(text(r, 21)?)?,
         previous_asset_tier: r.get(22).map_err(db)?,
         previous_segment: r.get(23).map_err(db)?,
     })

@@ -349,3 +349,35 @@ fn work_conformance_suite() {
         s
     });
 }
+
+/// Migration 5 moves the explanations of runs stored before it (JSON in a
+/// rowid table) into the WITHOUT ROWID table of binary explanations: every
+/// row kept byte for byte, and still read as an explanation.
+#[test]
+fn explanations_stored_as_json_survive_the_move_to_binary() {
+    let (dir, s) = store();
+    let v2 = r#"{"v":2,"f":["person","600000.00"],"r":["d"],"x":["2025-06-30","1","0",null,null,null,null,null,null,null,null,"P1"]}"#;
+    {
+        // back to schema 4 as an earlier version left it
+        let c = s.connect().unwrap();
+        c.execute_batch(
+            "DROP TABLE explanations;
+             CREATE TABLE explanations (run_id INTEGER NOT NULL, client_id TEXT NOT NULL,
+                 explanation TEXT NOT NULL, PRIMARY KEY (run_id, client_id));
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        c.execute("INSERT INTO explanations VALUES (1, 'C1', ?1), (1, 'C2', ?1)", [v2]).unwrap();
+    }
+    drop(s);
+    let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let c = s.connect().unwrap();
+    let sql: String =
+        c.query_row("SELECT sql FROM sqlite_schema WHERE name = 'explanations'", [], |r| r.get(0)).unwrap();
+    assert!(sql.contains("WITHOUT ROWID") && sql.contains("BLOB"), "{sql}");
+    let stored = s.explanation(1, "C2").unwrap().unwrap();
+    assert_eq!(stored, v2.as_bytes());
+    assert!(tierwise_classify::Explanation::from_stored(&stored).is_ok());
+    let n: i64 = c.query_row("SELECT count(*) FROM explanations", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2);
+}

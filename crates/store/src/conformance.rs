@@ -240,7 +240,7 @@ pub fn an_unfinished_run_leaves_nothing_and_a_finished_one_is_history(s: &dyn St
     assert_eq!(got[0], ("C1".into(), "100.50".into(), 1, None));
     assert_eq!(got.len(), 3);
     let ex = s.explanation(run.run_id, "C1").unwrap().unwrap();
-    let ex = tierwise_classify::Explanation::from_json(&ex).unwrap();
+    let ex = tierwise_classify::Explanation::from_stored(&ex).unwrap();
     assert_eq!(ex.line(&pack, "asset_tier").unwrap().inputs[0].value.as_deref(), Some("100.5"));
     // a second run sees the first as previous
     let rows = classify_all(s);

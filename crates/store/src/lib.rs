@@ -255,8 +255,9 @@ pub trait Store: Send + Sync {
     fn runs(&self) -> StoreResult<Vec<RunInfo>>;
     /// Streams a run's rows in client id order.
     fn scan_run(&self, run_id: i64, f: &mut dyn FnMut(&StoredClassification) -> StoreResult<()>) -> StoreResult<()>;
-    /// A result's explanation (compact JSON, see `tierwise_classify::Explanation`).
-    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<String>>;
+    /// A result's explanation as stored (see `tierwise_classify::Explanation::from_stored`:
+    /// binary since version 3, the JSON of earlier runs as its UTF-8 bytes).
+    fn explanation(&self, run_id: i64, client_id: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Counts per (field value) of a run: field is `asset_tier` or `segment`.
     fn run_distribution(&self, run_id: i64, field: &str) -> StoreResult<Vec<(String, i64)>>;
     /// (previous, current, count) of a run's field against its previous run.

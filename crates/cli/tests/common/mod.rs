@@ -218,3 +218,24 @@ impl Drop for Env {
         }
     }
 }
+
+/// Runs `args` until it stops at the failpoint `name` (see
+/// `tierwise_store::failpoint`), then kills it (SIGKILL). False when it
+/// ended without reaching it.
+pub fn kill_at(env: &Env, args: &[&str], name: &str) -> bool {
+    use std::io::BufRead;
+    let mut child = env
+        .cmd(args)
+        .env("TIERWISE_FAILPOINT", name)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reached = std::io::BufReader::new(stderr).lines().map_while(Result::ok).any(|l| l.starts_with("failpoint "));
+    if reached {
+        child.kill().unwrap();
+    }
+    child.wait().unwrap();
+    reached
+}

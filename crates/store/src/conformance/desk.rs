@@ -859,7 +859,7 @@ pub fn reclassify<S: Database>(s: &S) {
     let book = s.client_book(id, &cat).unwrap().unwrap();
     let c = engine.classify(&book, &cat, as_of());
     assert_ne!(c.segment, before.segment, "the fixture changes the segment");
-    assert_ne!(c.explanation.as_json(), s.explanation(run_id, id).unwrap().unwrap());
+    assert_ne!(c.explanation.stored(), s.explanation(run_id, id).unwrap().unwrap());
     let seq = head_seq(s);
     s.reclassify(run_id, &c, &entry("bob", "classification.reclassify", id)).unwrap();
 
@@ -873,7 +873,7 @@ pub fn reclassify<S: Database>(s: &S) {
     assert_eq!(row.previous_asset_tier, before.previous_asset_tier, "previous values are kept");
     assert_eq!(row.previous_segment, before.previous_segment);
     assert_eq!(after.len(), BOOK);
-    assert_eq!(s.explanation(run_id, id).unwrap().as_deref(), Some(c.explanation.as_json()));
+    assert_eq!(s.explanation(run_id, id).unwrap().as_deref(), Some(c.explanation.stored()));
     assert_eq!(s.client_history(id).unwrap()[0].1, *row);
     // the others are untouched
     let others = classify_and_store_view(&r2);
