@@ -326,7 +326,10 @@ impl Cli {
 /// mimalloc rather than the system's allocator: a classification run, an
 /// import and the server allocate and free millions of small values (a
 /// client's strings, a chunk's rows) across threads, where glibc's malloc
-/// took a tenth of a run's CPU time (docs/benchmarks.md).
+/// took a tenth of a run's CPU time. With its `override` feature it serves
+/// SQLite's own allocations too (a copy of every bound text value: ~15 a
+/// result row), and `.cargo/config.toml` builds SQLite without its memory
+/// statistics, whose global mutex every one of those took (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
