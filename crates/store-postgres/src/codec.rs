@@ -233,6 +233,11 @@ pub(crate) const CLIENTS: Table = Table {
 
 pub(crate) const CLIENT_COLS: &str = "client_id, kind, name, gender, birth_date, id_number, phone, email, occupation, city, branch_id, advisor_id, onboarded_at, household_id, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
 
+/// The columns of `CLIENT_COLS` that a classification reads, NULL in place
+/// of the others (name, gender, PII, occupation, city, onboarding date,
+/// household): a run neither reads PII nor sends it over the wire.
+pub(crate) const CLIENT_COLS_FOR_BATCH: &str = "client_id, kind, NULL::text, NULL::text, birth_date, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, branch_id, advisor_id, NULL::date, NULL::text, annual_income, declared_financial_assets, declared_liabilities, net_assets, licensed_financial_institution, experience_years, payroll_employer_id, professional_status, material_change_at";
+
 pub(crate) fn copy_client(w: &mut CopyRows, r: &Client) -> Result<(), EncodeError> {
     w.write(&[
         &r.client_id,

@@ -106,8 +106,10 @@ type MapRow<'a, T> = Box<dyn Fn(&Row) -> StoreResult<T> + 'a>;
 struct Cursor<'a, T> {
     rows: Fetcher,
     map: MapRow<'a, T>,
+    /// the client id of the row under the cursor (reused, not reallocated)
+    id: String,
     /// the row under the cursor, None at the end
-    current: Option<(String, T)>,
+    current: Option<T>,
 }
 
 impl<'a, T> Cursor<'a, T> {
@@ -117,14 +119,19 @@ impl<'a, T> Cursor<'a, T> {
         params: &[&(dyn ToSql + Sync)],
         map: impl Fn(&Row) -> StoreResult<T> + 'a,
     ) -> StoreResult<Cursor<'a, T>> {
-        let mut c = Cursor { rows: Fetcher::open(tx, sql, params)?, map: Box::new(map), current: None };
+        let mut c =
+            Cursor { rows: Fetcher::open(tx, sql, params)?, map: Box::new(map), id: String::new(), current: None };
         c.advance(tx)?;
         Ok(c)
     }
 
     fn advance(&mut self, tx: &mut Transaction) -> StoreResult<()> {
         self.current = match self.rows.next(tx)? {
-            Some(r) => Some((get(&r, 0)?, (self.map)(&r)?)),
+            Some(r) => {
+                self.id.clear();
+                self.id.push_str(get::<&str>(&r, 0)?);
+                Some((self.map)(&r)?)
+            }
             None => None,
         };
         Ok(())
@@ -133,20 +140,15 @@ impl<'a, T> Cursor<'a, T> {
     /// Every row of `client_id`, skipping rows of smaller ids (rows whose
     /// client no longer exists).
     fn take(&mut self, tx: &mut Transaction, client_id: &str, out: &mut Vec<T>) -> StoreResult<()> {
-        loop {
-            match self.current.take() {
-                Some((id, v)) if id.as_str() <= client_id => {
-                    if id == client_id {
-                        out.push(v);
-                    }
-                    self.advance(tx)?;
-                }
-                other => {
-                    self.current = other;
-                    return Ok(());
+        while self.current.is_some() && self.id.as_str() <= client_id {
+            if let Some(v) = self.current.take() {
+                if self.id == client_id {
+                    out.push(v);
                 }
             }
+            self.advance(tx)?;
         }
+        Ok(())
     }
 }
 
@@ -201,8 +203,11 @@ pub(crate) fn scan_books(
     let mut pp: Vec<&(dyn ToSql + Sync)> = vec![&prev_run];
     pp.extend(ap);
     // every id column is COLLATE "C": byte-wise order, the primary keys' order
-    let mut clients =
-        Fetcher::open(&mut tx, &format!("SELECT {} FROM clients{w} ORDER BY client_id", codec::CLIENT_COLS), &wp)?;
+    let mut clients = Fetcher::open(
+        &mut tx,
+        &format!("SELECT {} FROM clients{w} ORDER BY client_id", codec::CLIENT_COLS_FOR_BATCH),
+        &wp,
+    )?;
     // the window's conditions after the range's, numbered after its parameters
     let bounds = window.map(|w| {
         let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();

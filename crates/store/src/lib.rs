@@ -197,7 +197,9 @@ pub trait Store: Send + Sync {
     /// each chunk is in id order, but a backend may read id ranges in
     /// parallel and deliver their chunks interleaved. With a `window`, each
     /// book holds only the holdings and transactions inside it (every
-    /// assessment still); without one, everything.
+    /// assessment still); without one, everything. Each client carries what
+    /// a classification reads: never its name, gender, PII (ID number,
+    /// phone, email), occupation, city, onboarding date or household.
     fn scan_books(
         &self,
         catalog: &Catalog,
