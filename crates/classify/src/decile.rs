@@ -14,14 +14,14 @@ pub fn ntile_deciles(mut rows: Vec<(String, Decimal)>) -> Vec<(String, u8)> {
 }
 
 /// Whether `rows` are in strictly ascending client-id order (byte-wise).
-pub fn in_id_order(rows: &[(String, Decimal)]) -> bool {
+fn in_id_order(rows: &[(String, Decimal)]) -> bool {
     rows.windows(2).all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
 }
 
 /// The deciles of values given in client-id order, in that order: ties of
 /// value break by position, so no client id is compared (a run of a
 /// million clients sorts a million (value, position) pairs, not strings).
-pub fn ntile_in_id_order(values: impl Iterator<Item = Decimal>) -> Vec<u8> {
+fn ntile_in_id_order(values: impl Iterator<Item = Decimal>) -> Vec<u8> {
     let mut order: Vec<(Decimal, u32)> = values.enumerate().map(|(i, v)| (v, i as u32)).collect();
     order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let n = order.len();

@@ -14,7 +14,7 @@ mod explain;
 mod matrix;
 
 pub use book::{AssessmentRow, BookWindow, Catalog, ClientBook, HoldingRow, TxnRow};
-pub use decile::{in_id_order, ntile_deciles, ntile_in_id_order};
+pub use decile::ntile_deciles;
 pub use engine::{AssessmentRef, AssessmentStatus, Classification, Engine};
 pub use explain::{render_explanation, rule_text, Explanation, ExplanationLine, Input, RuleRef};
 pub use matrix::MigrationMatrix;

@@ -732,8 +732,11 @@ impl PgRunWriter<'_> {
     /// Queues the results and explanations encoded so far (`all`: however
     /// few; else only a buffer of at least `COPY_BYTES`).
     fn send(&mut self, all: bool) -> StoreResult<()> {
-        for (table, cols) in [("classifications", codec::CLASSIFICATIONS), ("explanations", EXPLANATION_COLS)] {
-            let rows = if table == "classifications" { &mut self.results } else { &mut self.explanations };
+        let buffers = [
+            ("classifications", codec::CLASSIFICATIONS, &mut self.results),
+            ("explanations", EXPLANATION_COLS, &mut self.explanations),
+        ];
+        for (table, cols, rows) in buffers {
             if rows.len() == 0 || (!all && rows.len() < COPY_BYTES) {
                 continue;
             }

@@ -228,12 +228,9 @@ pub(crate) fn client_values<'a>(r: &'a Client, out: &mut Vec<Bound<'a>>) {
 /// Reads a client from columns starting at `o` in `CLIENT_COLS` order.
 /// A text column's bytes as stored, without a UTF-8 check (None: NULL).
 pub(crate) fn raw<'r>(r: &'r Row, i: usize) -> StoreResult<Option<&'r [u8]>> {
-    use rusqlite::types::ValueRef;
-    match r.get_ref(i).map_err(db)? {
-        ValueRef::Null => Ok(None),
-        ValueRef::Text(b) | ValueRef::Blob(b) => Ok(Some(b)),
-        other => Err(StoreError::Corrupt(format!("column {i}: {:?} where text is stored", other.data_type()))),
-    }
+    let v = r.get_ref(i).map_err(db)?;
+    v.as_bytes_or_null()
+        .map_err(|_| StoreError::Corrupt(format!("column {i}: {:?} where text is stored", v.data_type())))
 }
 
 /// A client from its columns (`CLIENT_COLS` or `CLIENT_COLS_FOR_BATCH`) at

@@ -935,9 +935,11 @@ impl Store for SqliteStore {
         c.query_row_cached(
             "SELECT explanation FROM explanations WHERE run_id = ?1 AND client_id = ?2",
             params![run_id, client_id],
-            |r| match r.get_ref(0)? {
-                rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Ok(b.to_vec()),
-                other => Err(rusqlite::Error::InvalidColumnType(0, "explanation".into(), other.data_type())),
+            |r| {
+                let v = r.get_ref(0)?;
+                v.as_bytes()
+                    .map(<[u8]>::to_vec)
+                    .map_err(|_| rusqlite::Error::InvalidColumnType(0, "explanation".into(), v.data_type()))
             },
         )
         .optional()
